@@ -1,0 +1,77 @@
+"""The sound CNN and its config; checkpoints carry ``{state_dict, config, meta}``.
+
+Input ``[B, 1, n_mels, window_frames]`` float32 log-mel; output ``[B, n_labels]`` logits, one
+independent (sigmoid) probability per label.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dreamengine.checkpoint import load_checkpoint
+from dreamengine.vocabulary import LABELS
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Shape of the sound CNN and how often it runs."""
+
+    n_mels: int = 64  # mel bands in
+    window_frames: int = 96  # mel frames per analysis window (0.96 s at a 10 ms hop)
+    hop_frames: int = 3  # mel frames between classifications (30 ms at a 10 ms hop)
+    width: int = 32  # channels of the first conv block; doubles per block
+    labels: tuple[str, ...] = LABELS
+
+
+class SoundCNN(nn.Module):
+    """Three conv blocks, frequency-and-time pooling, a linear multi-label head."""
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        w = config.width
+        self.norm = nn.BatchNorm2d(1)
+        self.features = nn.Sequential(
+            _block(1, w), _block(w, 2 * w), _block(2 * w, 4 * w),
+        )
+        self.head = nn.Linear(4 * w, len(config.labels))
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        """``[B, 1, n_mels, T]`` log-mel → ``[B, n_labels]`` logits."""
+        if mel.ndim != 4 or mel.shape[1] != 1 or mel.shape[2] != self.config.n_mels:
+            raise ValueError(f"expected [B, 1, {self.config.n_mels}, T], got {tuple(mel.shape)}")
+        x = self.features(self.norm(mel))
+        x = x.mean(dim=2).amax(dim=2)  # average over frequency, max over time
+        return self.head(x)
+
+    def checkpoint(self, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A dict for ``torch.save`` that :meth:`from_checkpoint` rebuilds."""
+        return {"state_dict": self.state_dict(), "config": dataclasses.asdict(self.config),
+                "meta": meta or {}}
+
+    @classmethod
+    def from_checkpoint(cls, path: Path) -> SoundCNN:
+        """Load a checkpoint written from :meth:`checkpoint` (``weights_only=True``)."""
+
+        def build(ckpt: dict[str, Any]) -> SoundCNN:
+            raw = ckpt["config"]
+            model = cls(ClassifierConfig(**{**raw, "labels": tuple(raw["labels"])}))
+            model.load_state_dict(ckpt["state_dict"])
+            return model
+
+        return load_checkpoint(path, "sound classifier checkpoint", build).eval()
+
+
+def _block(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    )

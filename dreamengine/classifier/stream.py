@@ -1,0 +1,45 @@
+"""Runs the sound CNN on the newest window of mel frames every ``hop_frames`` frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dreamengine.classifier.model import SoundCNN
+from dreamengine.vocabulary import enforce_hierarchy
+
+
+class StreamingClassifier:
+    """Keeps the last ``window_frames`` mel frames and emits a probability vector per hop.
+
+    Before a full window has arrived the missing frames are the log floor (silence), so the
+    first vectors appear after one hop, not after a whole window.
+    """
+
+    def __init__(self, model: SoundCNN, floor: float, device: torch.device) -> None:
+        cfg = model.config
+        self.model = model.to(device).eval()
+        self.device = device
+        self.labels = cfg.labels
+        self._window = np.full((cfg.n_mels, cfg.window_frames), np.log(floor), dtype=np.float32)
+        self._since_last = 0
+
+    def push(self, frames: np.ndarray) -> list[np.ndarray]:
+        """Feed ``[n, n_mels]`` frames; returns one ``[n_labels]`` vector per completed hop."""
+        hop = self.model.config.hop_frames
+        out = []
+        for frame in frames:
+            self._window = np.roll(self._window, -1, axis=1)
+            self._window[:, -1] = frame
+            self._since_last += 1
+            if self._since_last >= hop:
+                self._since_last = 0
+                out.append(self.classify(self._window))
+        return out
+
+    @torch.inference_mode()
+    def classify(self, window: np.ndarray) -> np.ndarray:
+        """``[n_mels, T]`` log-mel → ``[n_labels]`` probabilities, music ≥ its children."""
+        x = torch.from_numpy(window).to(self.device)[None, None]
+        probs = torch.sigmoid(self.model(x))[0].float().cpu().numpy()
+        return enforce_hierarchy(probs, self.labels)

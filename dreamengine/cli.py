@@ -1,0 +1,150 @@
+"""The ``dreamengine`` command line: parses argv, builds the engine, turns errors into exit codes.
+
+Bad input (a missing file, an unknown config key, an unwritable folder) prints one line naming
+the culprit and exits with status 2; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dreamengine import __version__
+from dreamengine.config import parse_assignments
+from dreamengine.errors import DreamengineError
+
+EXIT_USAGE = 2
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 640x360, got {text!r}") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise argparse.ArgumentTypeError(f"size must be between 16 and 8192 per side, got {text!r}")
+    return w, h
+
+
+def _positive(kind: type) -> Callable[[str], float | int]:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        return value
+    return parse
+
+
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config value, e.g. --set sampler.lr=0.1 (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="print only the result")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dreamengine", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"dreamengine {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = sub.add_parser("render", help="render an audio file to PNG frames, headless")
+    render.add_argument("--input", type=Path, required=True, metavar="FILE", help="audio file")
+    render.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    render.add_argument("--size", type=_size, default=(640, 360), metavar="WxH",
+                        help="output size in pixels (default 640x360)")
+    render.add_argument("--fps", type=_positive(float), default=30.0, metavar="N",
+                        help="frames per second (default 30)")
+    render.add_argument("--seconds", type=_positive(float), metavar="S",
+                        help="render only the first S seconds (default: the whole file)")
+    render.add_argument("--video", action="store_true",
+                        help="also encode DIR/video.mp4 with the audio (needs ffmpeg)")
+    _add_config_options(render)
+
+    demo = sub.add_parser("demo", help="render the bundled demo clip (PNG frames and a video)")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR",
+                      help="output folder (default out/demo)")
+    demo.add_argument("--size", type=_size, default=(640, 360), metavar="WxH")
+    demo.add_argument("--fps", type=_positive(float), default=30.0, metavar="N")
+    demo.add_argument("--seconds", type=_positive(float), metavar="S")
+    _add_config_options(demo)
+
+    bench = sub.add_parser("bench", help="time each pipeline stage and print a table")
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead")
+    bench.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
+    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "bench":
+            return _bench(args)
+        if args.command == "demo":
+            from dreamengine.resources import demo_clip
+
+            args.input, args.video = demo_clip(), True
+        return _render(args)
+    except DreamengineError as exc:
+        print(f"dreamengine: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dreamengine: interrupted", file=sys.stderr)
+        return 130
+
+
+def _render(args: argparse.Namespace) -> int:
+    from dreamengine.engine import RenderRequest, load_config, render_file
+    from dreamengine.recording import encode_video, ffmpeg_available
+
+    config = load_config(args.config, parse_assignments(args.set))
+    request = RenderRequest(args.input, args.out, args.size, args.fps, args.seconds)
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr)
+
+    t0 = time.perf_counter()
+    summary = render_file(config, request, progress=_progress_printer(say))
+    for warning in summary.warnings:
+        say(f"note: {warning}")
+    elapsed = time.perf_counter() - t0
+    say(f"rendered {summary.frames} frames ({summary.keyframes} keyframes) in {elapsed:.1f} s")
+    print(f"frames: {args.out}/frame_*.png  log: {args.out}/frames.jsonl")
+    if args.video:
+        if ffmpeg_available():
+            video = encode_video(args.out, args.fps, args.out / "video.mp4", audio=args.input,
+                                 seconds=summary.frames / args.fps)
+            print(f"video: {video}")
+        else:
+            say("note: ffmpeg is not installed, so no video was written")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import json
+
+    from dreamengine.engine import load_config
+    from dreamengine.engine.bench import format_table, run_all
+
+    figures = run_all(load_config(args.config, parse_assignments(args.set)))
+    print(json.dumps(figures) if args.json else format_table(figures))
+    return 0
+
+
+def _progress_printer(say: Callable[[str], None]) -> Callable[[int, int], None]:
+    state = {"last": -1}
+
+    def progress(done: int, total: int) -> None:
+        percent = 100 * done // total
+        if percent // 10 != state["last"] // 10 or done == total:
+            state["last"] = percent
+            say(f"  {done}/{total} frames")
+
+    return progress

@@ -1,0 +1,6 @@
+"""The engine wires the stages together; only the CLI builds one."""
+
+from dreamengine.engine.config import EngineConfig, load_config
+from dreamengine.engine.offline import RenderRequest, RenderSummary, render_file
+
+__all__ = ["EngineConfig", "RenderRequest", "RenderSummary", "load_config", "render_file"]

@@ -1,0 +1,119 @@
+"""Per-stage figures for ``dreamengine bench`` and ``benchmarks/``: warm up, then take medians.
+
+Times are wall-clock on whatever else the machine is doing; compare ratios within one run.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from dreamengine.classifier import SoundCNN, StreamingClassifier
+from dreamengine.engine.build import resolve_device
+from dreamengine.engine.config import EngineConfig
+from dreamengine.engine.dream import Dream
+from dreamengine.features import StreamingLogMel
+from dreamengine.models import ImagePrior
+from dreamengine.render import Renderer, create_headless_context
+
+PRIOR_SIZES = (64, 128)
+RENDER_SIZES = ((640, 360), (1280, 720), (1920, 1080))
+
+
+def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
+    """Median wall time of ``fn()`` in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000.0)
+    return float(np.median(times))
+
+
+def bench_hearing(config: EngineConfig) -> dict[str, float]:
+    mel = StreamingLogMel(config.features)
+    rng = np.random.default_rng(0)
+    hop = (0.1 * rng.standard_normal(config.features.hop_length)).astype(np.float32)
+    features = median_ms(lambda: mel.push(hop), repeats=2000, warmup=50)
+    stream = StreamingClassifier(SoundCNN(config.classifier), config.features.log_floor,
+                                 torch.device("cpu"))
+    window = rng.standard_normal((config.classifier.n_mels, config.classifier.window_frames))
+    window32 = window.astype(np.float32)
+    classify = median_ms(lambda: stream.classify(window32), repeats=200, warmup=10)
+    return {"features_hop_ms": features, "classify_hop_ms": classify}
+
+
+def bench_dream(config: EngineConfig, size: int, device: torch.device) -> dict[str, float]:
+    prior_cfg = replace(config.prior, generator=replace(config.prior.generator, size=size))
+    prior = ImagePrior.random(prior_cfg, seed=0).to(device)
+    one_step = replace(config.sampler, steps_per_keyframe=1)
+    dream = Dream(prior, one_step, seed=0, device=device)
+    step = median_ms(lambda: dream.keyframe({"dog": 0.6, "bird": 0.4}), repeats=20)
+    dream.params = config.sampler
+    key = median_ms(lambda: dream.keyframe({"dog": 0.6, "bird": 0.4}), repeats=10)
+    return {"dream_step_ms": step, "keyframes_per_s": 1000.0 / key}
+
+
+def bench_render(config: EngineConfig, size: tuple[int, int], frames: int = 60) -> dict[str, float]:
+    ctx = create_headless_context()
+    renderer = Renderer(ctx, size, config.prior.generator.size, config.render)
+    key = np.random.default_rng(0).integers(0, 255, (renderer._keyframe.size[0],) * 2 + (3,),
+                                            dtype=np.uint8)
+    renderer.push_keyframe(key, 0.0)
+    t = iter(np.arange(10_000) / 60.0)
+
+    def draw() -> None:
+        renderer.render(float(next(t)))
+        ctx.finish()
+
+    draw_ms = median_ms(draw, repeats=frames)
+    read_ms = median_ms(lambda: (draw(), renderer.read()), repeats=frames // 2)
+    rgb = renderer.read()
+    png_ms = median_ms(lambda: Image.fromarray(rgb).save(io.BytesIO(), "PNG", compress_level=1),
+                       repeats=5, warmup=1)
+    renderer.release()
+    ctx.release()
+    return {"render_fps": 1000.0 / draw_ms, "render_readback_fps": 1000.0 / read_ms,
+            "png_encode_ms": png_ms}
+
+
+def run_all(config: EngineConfig) -> dict[str, Any]:
+    """Every figure, keyed as the ``bench --json`` contract in DESIGN.md says."""
+    torch.set_num_threads(config.dream.torch_threads)
+    device = resolve_device(config.dream.device)
+    out: dict[str, Any] = {"torch_threads": torch.get_num_threads(), "device": str(device)}
+    out.update(bench_hearing(config))
+    for key in ("dream_step_ms", "keyframes_per_s"):
+        out[key] = {}
+    for size in PRIOR_SIZES:
+        for key, value in bench_dream(config, size, device).items():
+            out[key][str(size)] = value
+    for key in ("render_fps", "render_readback_fps", "png_encode_ms"):
+        out[key] = {}
+    for w, h in RENDER_SIZES:
+        for key, value in bench_render(config, (w, h)).items():
+            out[key][f"{w}x{h}"] = value
+    return out
+
+
+def format_table(figures: dict[str, Any]) -> str:
+    """A plain-text table of :func:`run_all`'s figures."""
+    rows = [("stage", "setting", "figure")]
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            rows += [(key, k, f"{v:.2f}") for k, v in value.items()]
+        elif isinstance(value, float):
+            rows.append((key, "", f"{value:.3f}"))
+        else:
+            rows.append((key, "", str(value)))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)

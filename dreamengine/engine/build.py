@@ -1,0 +1,65 @@
+"""Building the stages from config: shipped models where they exist, seeded random ones if not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from dreamengine.classifier import SoundCNN
+from dreamengine.engine.config import EngineConfig
+from dreamengine.models import ImagePrior
+from dreamengine.resources import priors_dir
+from dreamengine.selection import ClassMap, load_class_map
+
+SHIPPED_IMAGE_PRIOR = Path("image") / "prior.pt"
+SHIPPED_SOUND_CLASSIFIER = Path("sound") / "classifier.pt"
+SHIPPED_CLASS_MAP = Path("class_map.toml")
+
+
+@dataclass
+class Models:
+    sound: SoundCNN
+    image: ImagePrior
+    class_map: ClassMap
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_models(config: EngineConfig, device: torch.device) -> Models:
+    """The sound classifier, the image prior and the class map named by ``config.paths``."""
+    warnings: list[str] = []
+    sound = _sound_model(config, warnings)
+    image = _image_prior(config, device, warnings)
+    map_path = Path(config.paths.class_map) if config.paths.class_map else (
+        priors_dir() / SHIPPED_CLASS_MAP)
+    class_map = load_class_map(map_path, sound.config.labels, image.labels)
+    return Models(sound, image, class_map, warnings)
+
+
+def _sound_model(config: EngineConfig, warnings: list[str]) -> SoundCNN:
+    path = Path(config.paths.sound_classifier) if config.paths.sound_classifier else (
+        priors_dir() / SHIPPED_SOUND_CLASSIFIER)
+    if config.paths.sound_classifier or path.is_file():
+        return SoundCNN.from_checkpoint(path)
+    warnings.append("no trained sound classifier is shipped yet: using a seeded random one")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.dream.seed)
+        return SoundCNN(config.classifier).eval()
+
+
+def _image_prior(config: EngineConfig, device: torch.device, warnings: list[str]) -> ImagePrior:
+    path = Path(config.paths.image_prior) if config.paths.image_prior else (
+        priors_dir() / SHIPPED_IMAGE_PRIOR)
+    if config.paths.image_prior or path.is_file():
+        return ImagePrior.load(path, device)
+    warnings.append("no trained image prior is shipped yet: using seeded random networks")
+    return ImagePrior.random(config.prior, config.dream.seed).to(device)
+

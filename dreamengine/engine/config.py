@@ -1,0 +1,83 @@
+"""The engine's config: one frozen dataclass per component, overridable from TOML and ``--set``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dreamengine.audio import AudioConfig
+from dreamengine.classifier import ClassifierConfig
+from dreamengine.config import apply_overrides, load_toml
+from dreamengine.errors import DreamengineError
+from dreamengine.features import MelConfig
+from dreamengine.models import ImagePriorConfig
+from dreamengine.recording import RecordingConfig
+from dreamengine.render import RenderConfig
+from dreamengine.sampler import SamplerConfig
+from dreamengine.selection import SelectionConfig
+
+
+@dataclass(frozen=True)
+class DreamConfig:
+    """How the dream is driven."""
+
+    keyframes_per_s: float = 10.0  # keyframes published per second of (render) time
+    seed: int = 0  # seed of the initial latent and the sampler noise
+    device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
+    torch_threads: int = 1  # CPU threads for torch (the other core renders and hears)
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """Where models and tables come from; empty means the shipped default."""
+
+    image_prior: str = ""  # image prior bundle (.pt)
+    sound_classifier: str = ""  # sound classifier checkpoint (.pt)
+    class_map: str = ""  # sound → image class table (.toml)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    features: MelConfig = field(default_factory=MelConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    prior: ImagePriorConfig = field(default_factory=ImagePriorConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
+    dream: DreamConfig = field(default_factory=DreamConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+
+    def validate(self) -> EngineConfig:
+        """Cross-component checks; returns self so calls chain."""
+        if self.audio.sr != self.features.sr:
+            raise DreamengineError(
+                f"audio.sr ({self.audio.sr}) and features.sr ({self.features.sr}) must match"
+            )
+        if self.features.n_mels != self.classifier.n_mels:
+            raise DreamengineError(
+                f"features.n_mels ({self.features.n_mels}) and classifier.n_mels "
+                f"({self.classifier.n_mels}) must match"
+            )
+        if self.dream.keyframes_per_s <= 0:
+            raise DreamengineError("dream.keyframes_per_s must be positive")
+        if self.sampler.steps_per_keyframe < 1:
+            raise DreamengineError("sampler.steps_per_keyframe must be at least 1")
+        if self.features.fmax > self.features.sr / 2:
+            raise DreamengineError("features.fmax must not exceed features.sr / 2")
+        return self
+
+
+def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> EngineConfig:
+    """Defaults, then the TOML file at ``path``, then dotted ``overrides`` (CLI ``--set``)."""
+    config = EngineConfig()
+    if path is not None:
+        config = apply_overrides(config, load_toml(path))
+    if overrides:
+        config = apply_overrides(config, overrides)
+    try:
+        return config.validate()
+    except ValueError as exc:
+        raise DreamengineError(f"invalid config: {exc}") from None

@@ -1,0 +1,71 @@
+"""Frame-rate-independent smoothing, top-k with a floor, and the mapping to image classes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dreamengine.selection.mapping import ClassMap
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    """How heard probabilities become the dream's targets."""
+
+    attack_s: float = 0.12  # s, time constant while a probability rises
+    release_s: float = 1.0  # s, time constant while it falls
+    top_k: int = 3  # at most this many sound labels steer at once
+    floor: float = 0.3  # smoothed probability below which a label steers nothing
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One selection step's result; ``target`` weights sum to 1, or it is empty (drift)."""
+
+    probs: np.ndarray  # [n_sound_labels] smoothed probabilities
+    target: dict[str, float] = field(default_factory=dict)  # image class → weight
+
+
+def smoothing_alpha(dt: float, tau: float) -> float:
+    """Blend factor of a one-pole low-pass with time constant ``tau`` over ``dt`` seconds.
+
+    Exponential in ``dt``, so two steps of ``dt`` equal one step of ``2 dt``.
+    """
+    if tau <= 0:
+        return 1.0
+    return 1.0 - math.exp(-dt / tau)
+
+
+class Selector:
+    """Smooths probability vectors and picks the image classes to dream."""
+
+    def __init__(self, config: SelectionConfig, labels: tuple[str, ...], class_map: ClassMap):
+        self.config = config
+        self.labels = labels
+        self.class_map = class_map
+        self.smoothed = np.zeros(len(labels), dtype=np.float32)
+
+    def update(self, probs: np.ndarray, dt: float) -> Selection:
+        """Fold in one ``[n_labels]`` vector observed ``dt`` seconds after the last one."""
+        if probs.shape != self.smoothed.shape:
+            raise ValueError(f"expected {self.smoothed.shape} probabilities, got {probs.shape}")
+        a_up = smoothing_alpha(dt, self.config.attack_s)
+        a_down = smoothing_alpha(dt, self.config.release_s)
+        alpha = np.where(probs > self.smoothed, a_up, a_down).astype(np.float32)
+        self.smoothed = self.smoothed + alpha * (probs.astype(np.float32) - self.smoothed)
+        return Selection(self.smoothed.copy(), self.target(self.smoothed))
+
+    def target(self, smoothed: np.ndarray) -> dict[str, float]:
+        """Top-k labels above the floor, mapped to image classes, weights normalised to 1."""
+        order = np.argsort(-smoothed, kind="stable")[: self.config.top_k]
+        weights: dict[str, float] = {}
+        for i in order:
+            p = float(smoothed[i])
+            if p < self.config.floor:
+                break
+            for image_class, w in self.class_map.targets(self.labels[i]):
+                weights[image_class] = weights.get(image_class, 0.0) + p * w
+        total = sum(weights.values())
+        return {k: v / total for k, v in weights.items()} if total > 0 else {}

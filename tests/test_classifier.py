@@ -1,0 +1,54 @@
+"""The sound CNN's contracts: shapes, the music hierarchy, streaming cadence, checkpoints."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dreamengine.classifier import ClassifierConfig, SoundCNN, StreamingClassifier
+from dreamengine.errors import DreamengineError
+from dreamengine.vocabulary import LABELS, MUSIC_LABELS, enforce_hierarchy
+
+
+def small_config() -> ClassifierConfig:
+    return ClassifierConfig(width=8, window_frames=32, hop_frames=4)
+
+
+def test_logits_shape_and_input_check() -> None:
+    model = SoundCNN(small_config()).eval()
+    assert model(torch.zeros(2, 1, 64, 32)).shape == (2, len(LABELS))
+    with pytest.raises(ValueError, match=r"\[B, 1, 64, T\]"):
+        model(torch.zeros(2, 64, 32))
+
+
+def test_music_is_never_below_its_children() -> None:
+    probs = np.random.default_rng(0).random((50, len(LABELS))).astype(np.float32)
+    out = enforce_hierarchy(probs)
+    music = out[:, LABELS.index("music")]
+    for child in MUSIC_LABELS:
+        assert (music >= out[:, LABELS.index(child)]).all()
+    unchanged = [i for i, name in enumerate(LABELS) if name != "music"]
+    np.testing.assert_array_equal(out[:, unchanged], probs[:, unchanged])
+
+
+def test_streaming_emits_one_vector_per_hop() -> None:
+    stream = StreamingClassifier(SoundCNN(small_config()), 1e-6, torch.device("cpu"))
+    vectors = stream.push(np.zeros((10, 64), np.float32))
+    assert len(vectors) == 2  # hops complete after frames 4 and 8
+    assert len(stream.push(np.zeros((2, 64), np.float32))) == 1  # frames 9-12 complete a hop
+    assert all(v.shape == (len(LABELS),) and ((v >= 0) & (v <= 1)).all() for v in vectors)
+
+
+def test_checkpoint_round_trip_and_corruption(tmp_path: Path) -> None:
+    model = SoundCNN(small_config()).eval()
+    path = tmp_path / "c.pt"
+    torch.save(model.checkpoint({"note": "test"}), path)
+    loaded = SoundCNN.from_checkpoint(path)
+    x = torch.randn(1, 1, 64, 32)
+    torch.testing.assert_close(loaded(x), model(x))
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(DreamengineError, match="corrupt or does not match"):
+        SoundCNN.from_checkpoint(path)
+    with pytest.raises(DreamengineError, match="not found"):
+        SoundCNN.from_checkpoint(tmp_path / "absent.pt")

@@ -1,0 +1,88 @@
+"""The ``dreamengine`` command end to end, and its errors (a message and exit 2, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.gl
+
+
+def run_cli(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script (``python -m dreamengine`` if it is not on PATH)."""
+    script = shutil.which("dreamengine", path=str(Path(sys.executable).parent))
+    cmd = [script] if script else [sys.executable, "-m", "dreamengine"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env, check=False)
+
+
+@pytest.mark.slow
+def test_render_writes_one_png_and_one_log_line_per_frame(clip: Path, tmp_path: Path,
+                                                          gl_ctx) -> None:
+    out = tmp_path / "out"
+    proc = run_cli("render", "--input", clip, "--out", out, "--size", "96x64", "--fps", "20",
+                   "--seconds", "1.0", "--set", "sampler.steps_per_keyframe=1",
+                   "--set", "prior.generator.width=64", "--set", "dream.keyframes_per_s=5")
+    assert proc.returncode == 0, proc.stderr
+    pngs = sorted(out.glob("frame_*.png"))
+    lines = [json.loads(x) for x in (out / "frames.jsonl").read_text().splitlines()]
+    assert len(pngs) == len(lines) == 20
+    assert [x["index"] for x in lines] == list(range(20))
+    assert [x["file"] for x in lines] == [p.name for p in pngs]
+    assert lines[10]["t"] == pytest.approx(0.5)
+    last = lines[-1]
+    assert set(last["probs"]) >= {"dog", "siren", "music", "drums", "other"}
+    assert all(0.0 <= p <= 1.0 for p in last["probs"].values())
+    assert last["sampler"]["steps_per_keyframe"] == 1 and "lr" in last["sampler"]
+    assert isinstance(last["target"], dict)
+    from PIL import Image
+    assert Image.open(pngs[0]).size == (96, 64)
+    assert "Traceback" not in proc.stderr
+
+
+def test_render_is_deterministic(clip: Path, tmp_path: Path, gl_ctx) -> None:
+    args = ("--input", clip, "--size", "32x32", "--fps", "10", "--seconds", "0.5",
+            "--set", "prior.generator.width=64", "--quiet")
+    first = run_cli("render", *args, "--out", tmp_path / "a")
+    second = run_cli("render", *args, "--out", tmp_path / "b")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    for name in ("frame_000004.png", "frames.jsonl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["render", "--input", "{tmp}/absent.wav", "--out", "{tmp}/o"], "audio file not found"),
+    (["render", "--input", "{tmp}/garbage.wav", "--out", "{tmp}/o"], "cannot read audio file"),
+    (["render", "--input", "{clip}", "--out", "/proc/forbidden"], "cannot write to output folder"),
+    (["render", "--input", "{clip}", "--out", "{tmp}/o", "--set", "sampler.bogus=1"],
+     "unknown config key 'sampler.bogus'"),
+    (["render", "--input", "{clip}", "--out", "{tmp}/o", "--set", "sampler.lr=fast"],
+     "config key 'sampler.lr' expects float"),
+    (["render", "--input", "{clip}", "--out", "{tmp}/o", "--config", "{tmp}/absent.toml"],
+     "config file not found"),
+    (["render", "--input", "{clip}", "--out", "{tmp}/o", "--size", "big"], "WIDTHxHEIGHT"),
+    (["render", "--input", "{clip}", "--out", "{tmp}/o", "--fps", "-3"], "must be positive"),
+    (["render", "--input", "{clip}", "--out", "{tmp}/o", "--bogus"],
+     "unrecognized arguments: --bogus"),
+    (["transmogrify"], "invalid choice"),
+])
+def test_bad_input_is_a_clear_error(args: list[str], message: str, clip: Path,
+                                    tmp_path: Path) -> None:
+    (tmp_path / "garbage.wav").write_bytes(b"RIFF....not really a wave file")
+    filled = [a.format(tmp=tmp_path, clip=clip) for a in args]
+    proc = run_cli(*filled, timeout=120)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_help_and_version() -> None:
+    assert "render" in run_cli("--help").stdout
+    assert run_cli("--version").stdout.startswith("dreamengine ")

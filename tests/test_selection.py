@@ -1,0 +1,73 @@
+"""Selection: frame-rate-independent smoothing, top-k with a floor, the class map."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dreamengine.errors import DreamengineError
+from dreamengine.resources import priors_dir
+from dreamengine.selection import ClassMap, SelectionConfig, Selector, load_class_map
+from dreamengine.vocabulary import LABELS
+
+IDENTITY = ClassMap({name: ((name, 1.0),) for name in LABELS if name != "other"})
+
+
+def vector(**probs: float) -> np.ndarray:
+    v = np.zeros(len(LABELS), np.float32)
+    for name, p in probs.items():
+        v[LABELS.index(name)] = p
+    return v
+
+
+@pytest.mark.parametrize("dt", [0.001, 0.01, 0.0333, 0.1])
+def test_smoothing_is_independent_of_step_size(dt: float) -> None:
+    """Reaching time T by steps of dt gives the same value as the closed form 1 - exp(-T/tau)."""
+    cfg = SelectionConfig(attack_s=0.2, release_s=1.0)
+    sel = Selector(cfg, LABELS, IDENTITY)
+    steps = round(0.6 / dt)
+    for _ in range(steps):
+        out = sel.update(vector(dog=1.0), dt)
+    expected = 1 - np.exp(-steps * dt / 0.2)
+    assert out.probs[LABELS.index("dog")] == pytest.approx(expected, rel=1e-4)
+
+
+def test_attack_is_faster_than_release() -> None:
+    sel = Selector(SelectionConfig(attack_s=0.1, release_s=1.0), LABELS, IDENTITY)
+    up = sel.update(vector(dog=1.0), 0.1).probs[LABELS.index("dog")]
+    down = 1.0 - sel.update(vector(dog=0.0), 0.1).probs[LABELS.index("dog")] / up
+    assert up == pytest.approx(1 - np.exp(-1), rel=1e-5)
+    assert down == pytest.approx(1 - np.exp(-0.1), rel=1e-4)
+
+
+def test_top_k_floor_and_normalisation() -> None:
+    sel = Selector(SelectionConfig(attack_s=0, release_s=0, top_k=2, floor=0.3), LABELS, IDENTITY)
+    target = sel.update(vector(dog=0.9, bird=0.6, rain=0.5, siren=0.1), 0.03).target
+    assert set(target) == {"dog", "bird"}
+    assert sum(target.values()) == pytest.approx(1.0)
+    assert target["dog"] == pytest.approx(0.9 / 1.5)
+
+
+def test_only_other_or_silence_drifts() -> None:
+    sel = Selector(SelectionConfig(attack_s=0, release_s=0), LABELS, IDENTITY)
+    assert sel.update(vector(other=0.95), 0.03).target == {}
+    assert sel.update(vector(), 0.03).target == {}
+
+
+def test_shipped_class_map_covers_the_vocabulary() -> None:
+    cmap = load_class_map(priors_dir() / "class_map.toml", LABELS, LABELS)
+    assert cmap.targets("other") == ()
+    assert all(cmap.targets(n) == ((n, 1.0),) for n in LABELS if n != "other")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[woof]\ndog = 1.0\n", "unknown sound label"),
+    ("[dog]\nwolf = 1.0\n", "unknown image class 'wolf'"),
+    ("[dog]\ndog = -1\n", "weight >= 0"),
+    ("dog = 1\n", "must be a table"),
+])
+def test_bad_class_maps_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "map.toml"
+    path.write_text(text)
+    with pytest.raises(DreamengineError, match=message):
+        load_class_map(path, LABELS, LABELS)
