@@ -13,8 +13,8 @@ import sys
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from dreamengine.engine import load_config  # noqa: E402
-from dreamengine.engine.bench import format_table, run_all  # noqa: E402
+from dreamengine.engine import load_config
+from dreamengine.engine.bench import format_table, run_all
 
 figures = run_all(load_config())
 print(json.dumps(figures) if "--json" in sys.argv else format_table(figures))
