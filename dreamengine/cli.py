@@ -75,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seconds", type=_positive(float), metavar="S")
     _add_config_options(demo)
 
+    replay = sub.add_parser("replay", help="re-render a recorded session at any size")
+    replay.add_argument("session", type=Path, metavar="SESSION_DIR",
+                        help="a folder written by render or live --record")
+    replay.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    replay.add_argument("--size", type=_size, metavar="WxH",
+                        help="output size (default: the recorded size), e.g. 3840x2160")
+    replay.add_argument("--video", action="store_true",
+                        help="also encode DIR/video.mp4 with the session's audio (needs ffmpeg)")
+    replay.add_argument("--quiet", action="store_true", help="print only the result")
+
     bench = sub.add_parser("bench", help="time each pipeline stage and print a table")
     bench.add_argument("--json", action="store_true", help="print one JSON object instead")
     bench.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
@@ -87,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "bench":
             return _bench(args)
+        if args.command == "replay":
+            return _replay(args)
         if args.command == "demo":
             from dreamengine.resources import demo_clip
 
@@ -102,7 +114,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from dreamengine.engine import RenderRequest, load_config, render_file
-    from dreamengine.recording import encode_video, ffmpeg_available
 
     config = load_config(args.config, parse_assignments(args.set))
     request = RenderRequest(args.input, args.out, args.size, args.fps, args.seconds)
@@ -116,15 +127,50 @@ def _render(args: argparse.Namespace) -> int:
         say(f"note: {warning}")
     elapsed = time.perf_counter() - t0
     say(f"rendered {summary.frames} frames ({summary.keyframes} keyframes) in {elapsed:.1f} s")
-    print(f"frames: {args.out}/frame_*.png  log: {args.out}/frames.jsonl")
+    _report_output(args.out, say)
     if args.video:
-        if ffmpeg_available():
-            video = encode_video(args.out, args.fps, args.out / "video.mp4", audio=args.input,
-                                 seconds=summary.frames / args.fps)
-            print(f"video: {video}")
-        else:
-            say("note: ffmpeg is not installed, so no video was written")
+        _video(args.out, args.fps, args.input, summary.frames, say)
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import json
+
+    from dreamengine.engine import replay_session
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr)
+
+    t0 = time.perf_counter()
+    summary = replay_session(args.session, args.out, args.size, _progress_printer(say))
+    say(f"replayed {summary.frames} frames ({summary.keyframes} keyframes) in "
+        f"{time.perf_counter() - t0:.1f} s")
+    _report_output(args.out, say)
+    if args.video:
+        meta = json.loads((args.session / "session.json").read_text())
+        audio = Path(meta["input"]) if meta.get("input") else None
+        _video(args.out, float(meta.get("fps") or 30.0), audio, summary.frames, say)
+    return 0
+
+
+def _report_output(out_dir: Path, say: Callable[[str], None]) -> None:
+    out = out_dir.resolve()
+    print(f"frames: {out}/frame_*.png  log: {out}/frames.jsonl")
+
+
+def _video(out_dir: Path, fps: float, audio: Path | None, frames: int,
+           say: Callable[[str], None]) -> None:
+    from dreamengine.recording import encode_video, ffmpeg_available
+
+    if not ffmpeg_available():
+        say("note: ffmpeg is not installed, so no video was written")
+        return
+    if audio is not None and not audio.is_file():
+        say(f"note: the audio {audio} is gone; the video is silent")
+        audio = None
+    video = encode_video(out_dir, fps, out_dir / "video.mp4", audio=audio, seconds=frames / fps)
+    print(f"video: {video.resolve()}")
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.gl
@@ -86,3 +87,35 @@ def test_bad_input_is_a_clear_error(args: list[str], message: str, clip: Path,
 def test_help_and_version() -> None:
     assert "render" in run_cli("--help").stdout
     assert run_cli("--version").stdout.startswith("dreamengine ")
+
+
+@pytest.mark.slow
+def test_replay_reproduces_a_render_exactly_and_rescales(clip: Path, tmp_path: Path,
+                                                         gl_ctx) -> None:
+    from PIL import Image
+
+    session = tmp_path / "session"
+    proc = run_cli("render", "--input", clip, "--out", session, "--size", "64x36", "--fps", "15",
+                   "--seconds", "1.0", "--set", "prior.generator.width=64",
+                   "--set", "render.sharpen=0.5", "--set", "render.hue_deg=30", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    same = run_cli("replay", session, "--out", tmp_path / "same", "--quiet")
+    assert same.returncode == 0, same.stderr
+    originals = sorted(session.glob("frame_*.png"))
+    assert len(originals) == 15
+    for png in originals:
+        a = np.asarray(Image.open(png))
+        b = np.asarray(Image.open(tmp_path / "same" / png.name))
+        np.testing.assert_array_equal(a, b)
+    big = run_cli("replay", session, "--out", tmp_path / "big", "--size", "256x144", "--quiet")
+    assert big.returncode == 0, big.stderr
+    frames = sorted((tmp_path / "big").glob("frame_*.png"))
+    assert len(frames) == 15 and Image.open(frames[-1]).size == (256, 144)
+    small_last = np.asarray(Image.open(originals[-1]).resize((32, 18), Image.BILINEAR), float)
+    big_last = np.asarray(Image.open(frames[-1]).resize((32, 18), Image.BILINEAR), float)
+    assert np.abs(small_last - big_last).mean() < 12  # the same picture, resampled
+
+
+def test_replay_of_a_folder_that_is_no_session(tmp_path: Path) -> None:
+    proc = run_cli("replay", tmp_path, "--out", tmp_path / "o")
+    assert proc.returncode == 2 and "not a recorded session" in proc.stderr

@@ -13,10 +13,13 @@ from dreamengine.recording import (
     FrameLog,
     PngSequenceWriter,
     RecordingConfig,
+    SessionRecorder,
     atomic_write_bytes,
+    encode_png,
     encode_video,
     ffmpeg_available,
     prepare_output_dir,
+    read_session,
 )
 
 
@@ -71,7 +74,7 @@ def test_frame_log_writes_one_complete_json_line_per_record(tmp_path: Path) -> N
         log.write({"index": 1, "t": 1 / 3})
     lines = (tmp_path / "frames.jsonl").read_text().splitlines()
     assert [json.loads(x) for x in lines] == [{"index": 0, "p": 0.25, "v": [0, 1]},
-                                               {"index": 1, "t": 0.333333}]
+                                               {"index": 1, "t": 1 / 3}]  # exact, for replay
 
 
 def test_output_dir_is_created_or_refused(tmp_path: Path) -> None:
@@ -95,3 +98,78 @@ def test_video_from_png_sequence(tmp_path: Path) -> None:
     video = encode_video(tmp_path, 12, tmp_path / "v.mp4")
     assert video.stat().st_size > 0
     assert not list(tmp_path.glob(".v.partial*"))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 5), (64, 48)])
+def test_png_encoder_round_trips_through_pillow(shape: tuple[int, int]) -> None:
+    import io
+
+    rng = np.random.default_rng(3)
+    noisy = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    smooth = np.broadcast_to(np.arange(shape[1], dtype=np.uint8)[None, :, None] * 3,
+                             (*shape, 3)).copy()
+    for rgb in (noisy, smooth):
+        decoded = np.asarray(Image.open(io.BytesIO(encode_png(rgb))).convert("RGB"))
+        np.testing.assert_array_equal(decoded, rgb)
+    with pytest.raises(ValueError, match="uint8"):
+        encode_png(noisy.astype(np.float32))
+
+
+def disk_fills_after(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make PNG writes fail with ENOSPC after ``n`` successful ones."""
+    from dreamengine.recording import png
+
+    real, calls = png.atomic_write_bytes, {"n": 0}
+
+    def write(path: Path, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] > n:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(png, "atomic_write_bytes", write)
+
+
+def test_live_recording_stops_cleanly_when_the_disk_fills(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    disk_fills_after(2, monkeypatch)
+    rec = SessionRecorder(tmp_path / "s", RecordingConfig(max_pending=1), {"latent_dim": 4},
+                          live=True)
+    names = []
+    for i in range(6):
+        rec.keyframe({"index": i, "t": i / 10}, np.full(4, i, np.float32))
+        names.append(rec.frame({"index": i, "t": i / 10}, np.zeros((4, 4, 3), np.uint8)))
+        rec._writer._pool.submit(lambda: None).result()  # let the encoder catch up
+    summary = rec.close()
+    assert summary.stopped is not None and "No space left" in summary.stopped
+    assert summary.written == 2 and summary.frames >= 3
+    assert names[:2] == ["frame_000000.png", "frame_000001.png"] and names[-1] is None
+    assert sorted(p.name for p in (tmp_path / "s").glob("*.png")) == names[:2]
+
+
+def test_offline_recording_fails_loudly_when_the_disk_fills(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    disk_fills_after(1, monkeypatch)
+    rec = SessionRecorder(tmp_path / "s", RecordingConfig(), {"latent_dim": 4}, live=False)
+    for i in range(3):
+        rec.frame({"index": i, "t": 0.0}, np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(DreamengineError, match="No space left"):
+        rec.close()
+
+
+def test_session_files_read_back(tmp_path: Path) -> None:
+    rec = SessionRecorder(tmp_path, RecordingConfig(), {"latent_dim": 3, "size": [4, 4]},
+                          live=False)
+    for i in range(3):
+        rec.keyframe({"index": i, "t": i * 0.1, "target": {"dog": 1.0}},
+                     np.arange(3, dtype=np.float32) + i)
+        rec.frame({"index": i, "t": i / 30, "keyframe": i}, np.zeros((4, 4, 3), np.uint8))
+    assert rec.close().written == 3
+    with open(tmp_path / "frames.jsonl", "a") as f:
+        f.write('{"index": 3, "t"')  # a run cut off mid-line
+    meta, frames, keyframes, latents = read_session(tmp_path)
+    assert meta["size"] == [4, 4] and len(frames) == 3 and frames[2]["file"] == "frame_000002.png"
+    assert [k["latent_row"] for k in keyframes] == [0, 1, 2]
+    np.testing.assert_array_equal(latents[2], [2, 3, 4])
+    with pytest.raises(DreamengineError, match="not a recorded session"):
+        read_session(tmp_path / "nowhere")

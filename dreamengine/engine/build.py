@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class Models:
     sound: SoundCNN
     image: ImagePrior
     class_map: ClassMap
+    image_source: dict[str, object]  # where the image prior came from, for session files
     warnings: list[str] = field(default_factory=list)
 
 
@@ -37,11 +39,11 @@ def load_models(config: EngineConfig, device: torch.device) -> Models:
     """The sound classifier, the image prior and the class map named by ``config.paths``."""
     warnings: list[str] = []
     sound = _sound_model(config, warnings)
-    image = _image_prior(config, device, warnings)
+    image, source = load_image_prior(config, device, warnings)
     map_path = Path(config.paths.class_map) if config.paths.class_map else (
         priors_dir() / SHIPPED_CLASS_MAP)
     class_map = load_class_map(map_path, sound.config.labels, image.labels)
-    return Models(sound, image, class_map, warnings)
+    return Models(sound, image, class_map, source, warnings)
 
 
 def _sound_model(config: EngineConfig, warnings: list[str]) -> SoundCNN:
@@ -55,11 +57,14 @@ def _sound_model(config: EngineConfig, warnings: list[str]) -> SoundCNN:
         return SoundCNN(config.classifier).eval()
 
 
-def _image_prior(config: EngineConfig, device: torch.device, warnings: list[str]) -> ImagePrior:
+def load_image_prior(config: EngineConfig, device: torch.device,
+                     warnings: list[str]) -> tuple[ImagePrior, dict[str, object]]:
+    """The image prior and a record of its source (path and SHA-256, or the random seed)."""
     path = Path(config.paths.image_prior) if config.paths.image_prior else (
         priors_dir() / SHIPPED_IMAGE_PRIOR)
     if config.paths.image_prior or path.is_file():
-        return ImagePrior.load(path, device)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        return ImagePrior.load(path, device), {"path": str(path), "sha256": digest}
     warnings.append("no trained image prior is shipped yet: using seeded random networks")
-    return ImagePrior.random(config.prior, config.dream.seed).to(device)
-
+    prior = ImagePrior.random(config.prior, config.dream.seed).to(device)
+    return prior, {"path": None, "random_seed": config.dream.seed}

@@ -43,25 +43,27 @@ class Dream:
         if target:
             weights = target_vector(target, self.prior.labels).to(self.device)
             objective = class_log_prob(self.prior.condition, weights)
-        result = None
+        score = 0.0
         for _ in range(self.params.steps_per_keyframe):
             result = self.sampler.step(self.h, objective, self.params, self.noise)
-            self.h = result.h
-        assert result is not None
-        reset = not (torch.isfinite(self.h).all() and torch.isfinite(result.image).all())
+            self.h, score = result.h, float(result.score[0])
+        image = image_of(self.prior, self.h) if torch.isfinite(self.h).all() else None
+        reset = image is None or not bool(np.isfinite(score))
         if reset:
             self.resets += 1
             self.h = self._last_good.clone()
-            with torch.no_grad():
-                image = self.prior.generator(self.h)
+            image, score = image_of(self.prior, self.h), 0.0
         else:
             self._last_good = self.h.clone()
-            image = result.image
-        return Keyframe(to_uint8(image[0]), self.h[0].float().cpu().numpy(),
-                        float(result.score[0]) if not reset else 0.0, reset)
+        assert image is not None
+        return Keyframe(image, self.h[0].float().cpu().numpy(), score, reset)
 
 
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """``[3, S, S]`` in [-1, 1] → ``[S, S, 3]`` uint8."""
-    x = ((image.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(1, 2, 0).contiguous().cpu().numpy()
+@torch.no_grad()
+def image_of(prior: ImagePrior, h: torch.Tensor) -> np.ndarray:
+    """The keyframe a latent ``[1, latent_dim]`` shows: ``[S, S, 3]`` uint8, row 0 = top.
+
+    Live runs and ``replay`` both go through here, so a replayed keyframe is bit-identical.
+    """
+    image = prior.generator(h)[0].float().clamp(-1, 1)
+    return ((image + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()

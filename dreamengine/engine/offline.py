@@ -1,30 +1,34 @@
-"""Offline rendering: an audio file in, PNG frames and ``frames.jsonl`` out, deterministically.
+"""Offline rendering: an audio file in; PNG frames and a replayable session out, deterministically.
 
 Time comes from a fixed-step clock at the output frame rate, so a render is the same on any
 machine: audio up to each frame's time is heard, the dream publishes keyframes at
-``dream.keyframes_per_s``, and the renderer cross-fades and upscales them.
+``dream.keyframes_per_s``, and the renderer cross-fades, zooms and upscales them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from dreamengine import __version__
 from dreamengine.audio import FileSource
 from dreamengine.classifier import StreamingClassifier
 from dreamengine.clock import FixedStepClock
-from dreamengine.engine.build import load_models, resolve_device
+from dreamengine.engine.build import Models, load_models, resolve_device
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.dream import Dream
+from dreamengine.engine.show import Show
 from dreamengine.engine.timing import StageTimer
 from dreamengine.features import StreamingLogMel
-from dreamengine.recording import FrameLog, PngSequenceWriter, prepare_output_dir
-from dreamengine.render import Renderer, create_headless_context
+from dreamengine.recording import RecordingSummary, SessionRecorder
+from dreamengine.render import Renderer, create_headless_context, frame_params
 from dreamengine.selection import Selection, Selector
 
 
@@ -42,68 +46,92 @@ class RenderSummary:
     frames: int
     keyframes: int
     nan_resets: int
+    recording: RecordingSummary
     stages: dict[str, dict[str, float]]  # per-stage timing, see StageTimer.summary
     warnings: list[str]
+
+
+def session_meta(config: EngineConfig, models: Models, size: tuple[int, int],
+                 fps: float | None, source: str) -> dict[str, Any]:
+    """What ``session.json`` records: enough to rebuild the networks and re-render."""
+    return {
+        "version": 1, "dreamengine": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "input": source, "size": list(size), "fps": fps,
+        "latent_dim": models.image.config.generator.latent_dim,
+        "keyframe_size": models.image.config.generator.size,
+        "image_prior": models.image_source,
+        "torch_threads": torch.get_num_threads(),
+        "config": dataclasses.asdict(config),
+    }
+
+
+class Hearing:
+    """File audio → log-mel → sound CNN → selection, advanced to a given time."""
+
+    def __init__(self, source: FileSource, config: EngineConfig, models: Models) -> None:
+        self.source = source
+        self.mel = StreamingLogMel(config.features)
+        self.classifier = StreamingClassifier(models.sound, config.features.log_floor,
+                                              torch.device("cpu"))
+        self.selector = Selector(config.selection, models.sound.config.labels, models.class_map)
+        self.hop_s = config.classifier.hop_frames * config.features.hop_length / config.features.sr
+        self.selection = Selection(np.zeros(len(self.selector.labels), np.float32))
+
+    def until(self, t: float, timer: StageTimer) -> Selection:
+        with timer.stage("features"):
+            frames = self.mel.push(self.source.read_until(t))
+        with timer.stage("classify"):
+            vectors = self.classifier.push(frames)
+        for probs in vectors:
+            self.selection = self.selector.update(probs, self.hop_s)
+        return self.selection
+
+    def record(self) -> dict[str, Any]:
+        """The frame-log fields describing what is heard and dreamed."""
+        return {"probs": dict(zip(self.selector.labels, self.selection.probs, strict=True)),
+                "target": self.selection.target}
 
 
 def render_file(config: EngineConfig, request: RenderRequest,
                 progress: Callable[[int, int], None] | None = None) -> RenderSummary:
     """Render ``request.input`` into ``request.out_dir``; see the module docstring."""
     source = FileSource(request.input, config.audio)
-    out_dir = prepare_output_dir(request.out_dir)
-    duration = source.duration if request.seconds is None else request.seconds
-    n_frames = max(1, round(duration * request.fps))
-
     torch.set_num_threads(config.dream.torch_threads)
     device = resolve_device(config.dream.device)
     models = load_models(config, device)
-    mel = StreamingLogMel(config.features)
-    hearing = StreamingClassifier(models.sound, config.features.log_floor, torch.device("cpu"))
-    selector = Selector(config.selection, models.sound.config.labels, models.class_map)
+    meta = session_meta(config, models, request.size, request.fps, str(request.input))
+    recorder = SessionRecorder(request.out_dir, config.recording, meta, live=False)
+    duration = source.duration if request.seconds is None else request.seconds
+    n_frames = max(1, round(duration * request.fps))
+    hearing = Hearing(source, config, models)
     dream = Dream(models.image, config.sampler, config.dream.seed, device)
-    hop_s = config.classifier.hop_frames * config.features.hop_length / config.features.sr
 
     ctx = create_headless_context()
     renderer = Renderer(ctx, request.size, models.image.config.generator.size, config.render)
-    writer = PngSequenceWriter(out_dir, config.recording, block=True)
-    timer = StageTimer()
-    clock = FixedStepClock(1.0 / request.fps)
+    show = Show(renderer, recorder)
+    timer, clock = StageTimer(), FixedStepClock(1.0 / request.fps)
     key_interval = 1.0 / config.dream.keyframes_per_s
-    next_key_t, keyframes = 0.0, 0
-    selection = Selection(np.zeros(len(selector.labels), np.float32))
-    sampler_params = dataclasses.asdict(config.sampler)
+    next_key_t = 0.0
+    sampler = dataclasses.asdict(config.sampler)
     try:
-        with FrameLog(out_dir / "frames.jsonl") as log:
-            for index in range(n_frames):
-                t = clock.now()
-                with timer.stage("features"):
-                    frames = mel.push(source.read_until(t))
-                with timer.stage("classify"):
-                    vectors = hearing.push(frames)
-                for probs in vectors:
-                    selection = selector.update(probs, hop_s)
-                while next_key_t <= t:
-                    with timer.stage("dream_keyframe"):
-                        key = dream.keyframe(selection.target)
-                    renderer.push_keyframe(key.image, next_key_t)
-                    next_key_t += key_interval
-                    keyframes += 1
-                with timer.stage("render"):
-                    renderer.render(t)
-                    rgb = renderer.read()
-                with timer.stage("encode_submit"):
-                    name = writer.submit(index, rgb)
-                log.write({
-                    "file": name, "index": index, "t": t,
-                    "probs": dict(zip(selector.labels, selection.probs, strict=True)),
-                    "target": selection.target, "sampler": sampler_params,
-                    "keyframe": keyframes - 1,
-                })
-                clock.tick()
-                if progress is not None:
-                    progress(index + 1, n_frames)
+        for index in range(n_frames):
+            t = clock.now()
+            selection = hearing.until(t, timer)
+            while next_key_t <= t:
+                with timer.stage("dream_keyframe"):
+                    key = dream.keyframe(selection.target)
+                show.keyframe(key.image, next_key_t, key.latent, {"target": selection.target})
+                next_key_t += key_interval
+            with timer.stage("render_and_record"):
+                params = frame_params(config.render, t, clock.dt)
+                show.frame(index, params, {**hearing.record(), "sampler": sampler})
+            clock.tick()
+            if progress is not None:
+                progress(index + 1, n_frames)
     finally:
-        writer.close()
+        summary = recorder.close()
         renderer.release()
         ctx.release()
-    return RenderSummary(n_frames, keyframes, dream.resets, timer.summary(), models.warnings)
+    return RenderSummary(n_frames, show.keyframes, dream.resets, summary, timer.summary(),
+                         models.warnings)

@@ -10,17 +10,19 @@ from typing import Any
 import numpy as np
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Plain JSON types. Python floats stay exact (``replay`` reads them back bit for bit);
+    numpy float32 values, which carry ~7 digits anyway, are rounded to 6 decimals."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.floating):
         return round(float(value), 6)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist() if value.dtype != np.float32 else list(value))
     return value
 
 
@@ -33,7 +35,7 @@ class FrameLog:
         self.lines = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(_jsonable(record), separators=(",", ":")) + "\n")
+        self._file.write(json.dumps(jsonable(record), separators=(",", ":")) + "\n")
         self._file.flush()
         self.lines += 1
 

@@ -1,59 +1,112 @@
-"""The renderer: keyframes in, cross-faded and upscaled frames out, at any output size."""
+"""The renderer: keyframes in; feedback canvas, colour, sharpening, upscale and overlay out.
+
+Per frame: cross-fade the keyframes (keyframe resolution) → feedback zoom into the canvas
+(canvas resolution, 16-bit float ping-pong) → colour → optional sharpen → bicubic upscale to the
+output size (8-bit) → optional overlay. Call from the thread that owns ``ctx`` only.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import moderngl
 import numpy as np
 
-from dreamengine.render.passes import CrossfadePass, UpscalePass, make_texture
+from dreamengine.render.params import FrameParams, RenderConfig
+from dreamengine.render.passes import (
+    ColourPass,
+    CrossfadePass,
+    FeedbackPass,
+    OverlayPass,
+    SharpenPass,
+    UpscalePass,
+    make_texture,
+)
+
+OVERLAY_MARGIN = 12  # px from the top-left corner
 
 
-@dataclass(frozen=True)
-class RenderConfig:
-    crossfade_s: float = 0.3  # s, time to blend the canvas into a newly arrived keyframe
+def canvas_size(out_size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """The feedback canvas: the output's aspect, ``long_side`` px on its long side at most."""
+    w, h = out_size
+    scale = min(1.0, long_side / max(w, h))
+    return max(8, round(w * scale)), max(8, round(h * scale))
 
 
 class Renderer:
-    """Owns the passes for one output size; call from the thread that owns ``ctx`` only."""
-
-    def __init__(self, ctx: moderngl.Context, out_size: tuple[int, int], source_size: int,
+    def __init__(self, ctx: moderngl.Context, out_size: tuple[int, int], key_size: int,
                  config: RenderConfig) -> None:
         self.ctx = ctx
         self.config = config
-        self.out_size = out_size
-        src = (source_size, source_size)
-        self._keyframe = make_texture(ctx, src, dtype="f1", components=3)
-        self._fades = [CrossfadePass(ctx, src), CrossfadePass(ctx, src)]
-        self._upscale = UpscalePass(ctx, out_size)
-        self._front = 0  # index of the fade pass holding the last shown canvas
+        self._key_side = key_size
+        key = (key_size, key_size)
+        self._keyframe = make_texture(ctx, key, dtype="f1", components=3)
+        self._fades = [CrossfadePass(ctx, key), CrossfadePass(ctx, key)]
+        self._overlay = OverlayPass(ctx)
+        self._overlay_text: moderngl.Texture | None = None
+        self._front = 0  # index of the fade pass holding the last shown keyframe blend
         self._key_time = 0.0
         self._rendered_since_key = False
+        self._build_output(out_size)
+
+    def _build_output(self, out_size: tuple[int, int]) -> None:
+        self.out_size = out_size
+        canvas = canvas_size(out_size, self.config.canvas_px)
+        self._canvas = [FeedbackPass(self.ctx, canvas), FeedbackPass(self.ctx, canvas)]
+        self._canvas_front = 0
+        self._colour = ColourPass(self.ctx, canvas)
+        self._sharpen = SharpenPass(self.ctx, canvas)
+        self._upscale = UpscalePass(self.ctx, out_size)
+
+    def resize(self, out_size: tuple[int, int]) -> None:
+        """Rebuild the output-sized passes (the canvas starts again from black)."""
+        if out_size != self.out_size:
+            self._release_output()
+            self._build_output(out_size)
 
     def push_keyframe(self, image: np.ndarray, t: float) -> None:
         """A new keyframe ``[S, S, 3]`` uint8 (row 0 = top) that arrived at time ``t`` (s)."""
-        s = self._keyframe.size[0]
+        s = self._key_side
         if image.shape != (s, s, 3) or image.dtype != np.uint8:
             raise ValueError(f"expected a keyframe [{s}, {s}, 3] uint8, got {image.shape} "
                              f"{image.dtype}")
         if self._rendered_since_key:
-            self._front = 1 - self._front  # the canvas just shown becomes the one we fade from
+            self._front = 1 - self._front  # the blend just shown becomes the one we fade from
         self._keyframe.write(np.ascontiguousarray(image).tobytes())
         self._key_time = t
         self._rendered_since_key = False
 
-    def render(self, t: float) -> moderngl.Framebuffer:
-        """Draw the frame for time ``t`` (s); returns the output framebuffer."""
+    def set_overlay(self, rgba: np.ndarray | None) -> None:
+        """Text image ``[H, W, 4]`` uint8 for the overlay (see ``overlay.render_text``)."""
+        if self._overlay_text is not None:
+            self._overlay_text.release()
+            self._overlay_text = None
+        if rgba is not None:
+            h, w = rgba.shape[:2]
+            self._overlay_text = make_texture(self.ctx, (w, h), dtype="f1", components=4)
+            self._overlay_text.write(np.ascontiguousarray(rgba).tobytes())
+
+    def render(self, params: FrameParams) -> moderngl.Texture:
+        """Draw one frame; returns the output texture (``[H, W]`` RGBA8)."""
         progress = 1.0
-        if self.config.crossfade_s > 0:
-            progress = (t - self._key_time) / self.config.crossfade_s
-        progress = min(max(progress, 0.0), 1.0)
+        if params.crossfade_s > 0:
+            progress = min(max((params.t - self._key_time) / params.crossfade_s, 0.0), 1.0)
         held = self._fades[self._front].texture
-        canvas = self._fades[1 - self._front].run(held, self._keyframe, progress)
-        self._upscale.run(canvas)
+        key = self._fades[1 - self._front].run(held, self._keyframe, progress)
         self._rendered_since_key = True
-        return self._upscale.fbo
+        previous = self._canvas[self._canvas_front].texture
+        self._canvas_front = 1 - self._canvas_front
+        canvas = self._canvas[self._canvas_front].run(previous, key, params)
+        graded = self._colour.run(canvas, params)
+        if params.sharpen > 0:
+            graded = self._sharpen.run(graded, params.sharpen)
+        out = self._upscale.run(graded)
+        if params.overlay and self._overlay_text is not None:
+            self._overlay.run(self._upscale.fbo, self._overlay_text,
+                              (OVERLAY_MARGIN, OVERLAY_MARGIN))
+        return out
+
+    @property
+    def output(self) -> moderngl.Texture:
+        return self._upscale.texture
 
     def read(self) -> np.ndarray:
         """The last rendered frame as ``[H, W, 3]`` uint8, row 0 = top of the image."""
@@ -61,7 +114,14 @@ class Renderer:
         raw = self._upscale.fbo.read(components=3, alignment=1)
         return np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3)
 
-    def release(self) -> None:
-        for p in (*self._fades, self._upscale):
+    def _release_output(self) -> None:
+        for p in (*self._canvas, self._colour, self._sharpen, self._upscale):
             p.release()
+
+    def release(self) -> None:
+        self._release_output()
+        for f in self._fades:
+            f.release()
+        self._overlay.release()
+        self.set_overlay(None)
         self._keyframe.release()

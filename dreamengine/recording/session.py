@@ -1,0 +1,131 @@
+"""A recorded session: everything ``replay`` needs to re-render what was shown, frame for frame.
+
+``DIR/session.json``      what made it: config, sizes, the prior bundle, the input
+``DIR/frames.jsonl``      one line per rendered frame (``file`` is null when it was not written)
+``DIR/keyframes.jsonl``   one line per keyframe: index, arrival time, target, offset in the sidecar
+``DIR/keyframes.f32``     the keyframes' latents, float32, appended as they come (compact)
+``DIR/frame_*.png``       the frames, written atomically by the encoder pool
+
+Live recording never stops the show: the first write error (a full disk, a vanished drive)
+stops the recording with :attr:`SessionRecorder.stopped` saying why. Offline rendering raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dreamengine.errors import DreamengineError
+from dreamengine.recording.files import atomic_write_bytes, prepare_output_dir
+from dreamengine.recording.framelog import FrameLog, jsonable
+from dreamengine.recording.png import PngSequenceWriter, RecordingConfig
+
+SESSION_FILE = "session.json"
+FRAMES_FILE = "frames.jsonl"
+KEYFRAMES_FILE = "keyframes.jsonl"
+LATENTS_FILE = "keyframes.f32"
+
+
+@dataclass(frozen=True)
+class RecordingSummary:
+    frames: int  # frames logged
+    written: int  # PNGs on disk
+    dropped: int  # frames not written (encoder busy, or after a write error)
+    stopped: str | None  # why recording stopped early, if it did
+
+
+class SessionRecorder:
+    def __init__(self, out_dir: Path, config: RecordingConfig, meta: dict[str, Any],
+                 live: bool) -> None:
+        self.out_dir = prepare_output_dir(out_dir)
+        self.live = live
+        self.stopped: str | None = None
+        atomic_write_bytes(self.out_dir / SESSION_FILE,
+                           json.dumps(jsonable(meta), indent=1).encode())
+        self._frames = FrameLog(self.out_dir / FRAMES_FILE)
+        self._keyframes = FrameLog(self.out_dir / KEYFRAMES_FILE)
+        self._latents = open(self.out_dir / LATENTS_FILE, "wb")  # noqa: SIM115 - closed in close()
+        self._writer = PngSequenceWriter(self.out_dir, config, block=not live)
+        self._latent_count = 0
+
+    def keyframe(self, record: dict[str, Any], latent: np.ndarray) -> None:
+        """Log a keyframe (``record`` holds index, t, target) and append its latent."""
+        self._guard(lambda: self._write_keyframe(record, latent))
+
+    def _write_keyframe(self, record: dict[str, Any], latent: np.ndarray) -> None:
+        self._latents.write(np.ascontiguousarray(latent, dtype=np.float32).tobytes())
+        self._latents.flush()
+        self._keyframes.write({**record, "latent_row": self._latent_count})
+        self._latent_count += 1
+
+    def frame(self, record: dict[str, Any], rgb: np.ndarray | None) -> str | None:
+        """Queue a frame's PNG (``rgb`` None: not written) and log it; returns the file name."""
+        if self.stopped is None and self._writer.error is not None:
+            self._stop(self._writer.error)
+        name = None
+        if rgb is not None and self.stopped is None:
+            name = self._writer.submit(record["index"], rgb)
+        self._guard(lambda: self._frames.write({"file": name, **record}))
+        return name
+
+    def _guard(self, write: Any) -> None:
+        if self.stopped is not None:
+            return
+        try:
+            write()
+        except OSError as exc:
+            if not self.live:
+                raise DreamengineError(f"cannot write to {self.out_dir}: {exc}") from None
+            self._stop(exc)
+
+    def _stop(self, exc: OSError) -> None:
+        self.stopped = f"recording to {self.out_dir} stopped: {exc.strerror or exc}"
+
+    def close(self) -> RecordingSummary:
+        try:
+            self._writer.close()
+        except OSError as exc:
+            raise DreamengineError(f"cannot write frames to {self.out_dir}: {exc}") from None
+        finally:
+            for f in (self._frames, self._keyframes, self._latents):
+                with contextlib.suppress(OSError):
+                    f.close()
+        if self.stopped is None and self._writer.error is not None:
+            self._stop(self._writer.error)
+        return RecordingSummary(self._frames.lines, self._writer.written, self._writer.dropped,
+                                self.stopped)
+
+
+def read_session(session_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]],
+                                              list[dict[str, Any]], np.ndarray]:
+    """``(meta, frames, keyframes, latents [n_keyframes, latent_dim])`` of a recorded session."""
+    try:
+        meta = json.loads((session_dir / SESSION_FILE).read_text())
+        frames = _read_jsonl(session_dir / FRAMES_FILE)
+        keyframes = _read_jsonl(session_dir / KEYFRAMES_FILE)
+        raw = np.fromfile(session_dir / LATENTS_FILE, dtype=np.float32)
+    except FileNotFoundError as exc:
+        raise DreamengineError(f"not a recorded session: {exc.filename} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise DreamengineError(f"cannot read session {session_dir}: {exc}") from None
+    dim = int(meta["latent_dim"])
+    rows = len(raw) // dim
+    return meta, frames, keyframes, raw[: rows * dim].reshape(rows, dim)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    lines = path.read_text().splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i == len(lines) - 1:
+                break  # a run cut off mid-line: keep what is complete
+            raise ValueError(f"{path.name} line {i + 1} is not JSON") from None
+    return out
