@@ -75,6 +75,30 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seconds", type=_positive(float), metavar="S")
     _add_config_options(demo)
 
+    live = sub.add_parser("live", help="show the dream of an input in a window, in real time",
+                          epilog="keys in the window:\n" + _key_help(),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    live.add_argument("--input", type=Path, metavar="FILE",
+                      help="audio file played in real time (default: the bundled demo clip)")
+    live.add_argument("--record", type=Path, metavar="DIR",
+                      help="record a replayable session (PNG frames, frames.jsonl, latents)")
+    live.add_argument("--headless", action="store_true", help="no window: render offscreen")
+    live.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                      help="window or frame size (default 1280x720)")
+    live.add_argument("--seconds", type=_positive(float), metavar="S",
+                      help="stop after S seconds (default: at the end of the input)")
+    live.add_argument("--fullscreen", action="store_true", help="take a whole monitor")
+    live.add_argument("--monitor", type=int, default=0, metavar="N", help="monitor for fullscreen")
+    live.add_argument("--fps", type=_positive(float), default=60.0, metavar="N",
+                      help="frame-rate cap (default 60)")
+    live.add_argument("--record-fps", type=_positive(float), default=30.0, metavar="N",
+                      help="frames per second written while recording (default 30)")
+    live.add_argument("--camera", type=Path, metavar="DEVICE",
+                      help="also send frames to a v4l2loopback device, e.g. /dev/video10")
+    live.add_argument("--video", action="store_true",
+                      help="with --record: encode DIR/video.mp4 with the audio afterwards")
+    _add_config_options(live)
+
     replay = sub.add_parser("replay", help="re-render a recorded session at any size")
     replay.add_argument("session", type=Path, metavar="SESSION_DIR",
                         help="a folder written by render or live --record")
@@ -99,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bench(args)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "live":
+            return _live(args)
         if args.command == "demo":
             from dreamengine.resources import demo_clip
 
@@ -130,6 +156,53 @@ def _render(args: argparse.Namespace) -> int:
     _report_output(args.out, say)
     if args.video:
         _video(args.out, args.fps, args.input, summary.frames, say)
+    return 0
+
+
+def _key_help() -> str:
+    from dreamengine.engine.keys import help_text
+
+    return help_text()
+
+
+def _live(args: argparse.Namespace) -> int:
+    import os
+
+    from dreamengine.engine import load_config
+    from dreamengine.engine.live import LiveRequest, run_live
+    from dreamengine.resources import demo_clip
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr)
+
+    config = load_config(args.config, parse_assignments(args.set))
+    source = args.input
+    if source is None:
+        source = demo_clip()
+        say(f"note: live capture from a microphone is not built yet; playing {source}")
+    headless = args.headless
+    if not headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        headless = True
+        say("note: no display (DISPLAY is not set): rendering offscreen instead of a window")
+    record = args.record
+    if headless and record is None:
+        record = Path("out") / time.strftime("live-%Y%m%d-%H%M%S")
+        say(f"note: headless with nothing to show on: recording to {record}")
+    request = LiveRequest(source, args.size, headless, record, args.seconds, args.fullscreen,
+                          args.monitor, args.fps, args.record_fps, args.camera)
+    summary = run_live(config, request, say)
+    for message in summary.messages:
+        say(f"warning: {message}")
+    p = summary.frame_ms
+    say(f"showed {summary.frames} frames, {summary.keyframes} keyframes; frame time median "
+        f"{p.get('p50', 0):.1f} ms, p99 {p.get('p99', 0):.1f} ms")
+    if summary.recording is not None and record is not None:
+        rec = summary.recording
+        say(f"recorded {rec.written} frames ({rec.dropped} dropped) to {record.resolve()}")
+        _report_output(record, say)
+        if args.video and rec.written:
+            _video(record, args.record_fps, source, rec.written, say)
     return 0
 
 

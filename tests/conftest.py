@@ -47,3 +47,33 @@ def clip(tmp_path: Path) -> Path:
     path = tmp_path / "clip.wav"
     sf.write(path, np.stack([left, right], axis=1), sr)
     return path
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    """A private Xvfb server for window tests: ``DISPLAY`` value; skipped locally without Xvfb,
+    a failure when CI is set. Stopped by PID at the end of the session."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("Xvfb must be installed in CI (scripts/system-deps.sh)")
+        pytest.skip("Xvfb is not installed")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen([binary, "-displayfd", str(write_fd), "-screen", "0", "1280x720x24",
+                             "-nolisten", "tcp"], pass_fds=(write_fd,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as f:
+        number = f.readline().strip()
+    if not number:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()

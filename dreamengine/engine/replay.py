@@ -63,8 +63,9 @@ def replay_session(session: Path, out_dir: Path, size: tuple[int, int] | None,
                               {"target": next_key.get("target", {})})
                 next_key = next(pending, None)
             extra = {k: v for k, v in record.items()
-                     if k not in ("file", "index", "t", "render", "keyframe")}
-            show.frame(record["index"], frame_params_from(record), extra)
+                     if k not in ("file", "index", "t", "render", "keyframe", "record")}
+            show.frame(record["index"], frame_params_from(record), extra,
+                       save=record.get("record", True))
             if progress is not None:
                 progress(n + 1, len(frames))
     finally:

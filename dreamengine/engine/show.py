@@ -36,18 +36,18 @@ class Show:
         return index
 
     def frame(self, index: int, params: FrameParams, record: dict[str, Any],
-              write: bool = True) -> np.ndarray | None:
-        """Render frame ``index``; returns its pixels when they were read back."""
+              save: bool = True, read: bool = False) -> np.ndarray | None:
+        """Render frame ``index``; ``save`` writes it to the recording, ``read`` returns its
+        pixels even when it is not saved (a virtual camera wants every frame)."""
         if params.overlay:
             self._update_overlay(record)
         self.renderer.render(params)
-        rgb = None
-        if self.recorder is not None and self.read_back and write:
-            rgb = self.renderer.read()
+        save = save and self.recorder is not None and self.read_back
+        rgb = self.renderer.read() if save or read else None
         if self.recorder is not None:
-            full = {"index": index, "t": params.t, **record,
+            full = {"index": index, "t": params.t, **record, "record": save,
                     "render": dataclasses.asdict(params), "keyframe": self.keyframes - 1}
-            self.recorder.frame(full, rgb)
+            self.recorder.frame(full, rgb if save else None)
         return rgb
 
     def _update_overlay(self, record: dict[str, Any]) -> None:
@@ -55,4 +55,5 @@ class Show:
                               record.get("sampler", {}))
         if lines != self._overlay_text:
             self._overlay_text = lines
-            self.renderer.set_overlay(render_text(lines))
+            font_px = max(11, self.renderer.out_size[1] // 45)
+            self.renderer.set_overlay(render_text(lines, font_px))

@@ -52,6 +52,7 @@ class SessionRecorder:
         self._latents = open(self.out_dir / LATENTS_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._writer = PngSequenceWriter(self.out_dir, config, block=not live)
         self._latent_count = 0
+        self._saved = 0  # frames offered for saving: names stay contiguous when live skips some
 
     def keyframe(self, record: dict[str, Any], latent: np.ndarray) -> None:
         """Log a keyframe (``record`` holds index, t, target) and append its latent."""
@@ -69,7 +70,8 @@ class SessionRecorder:
             self._stop(self._writer.error)
         name = None
         if rgb is not None and self.stopped is None:
-            name = self._writer.submit(record["index"], rgb)
+            name = self._writer.submit(self._saved, rgb)
+            self._saved += 1
         self._guard(lambda: self._frames.write({"file": name, **record}))
         return name
 

@@ -16,12 +16,12 @@ def ffmpeg_available() -> bool:
 
 def encode_video(frames_dir: Path, fps: float, out_path: Path,
                  audio: Path | None = None, seconds: float | None = None) -> Path:
-    """Encode ``frames_dir/frame_%06d.png`` to H.264 MP4 at ``fps``; audio is trimmed to fit."""
+    """Encode ``frames_dir/frame_*.png`` to H.264 MP4 at ``fps``; audio is trimmed to fit."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise DreamengineError("ffmpeg is not installed; cannot write a video")
-    cmd = [ffmpeg, "-y", "-v", "error", "-framerate", f"{fps:g}",
-           "-i", str(frames_dir / "frame_%06d.png")]
+    cmd = [ffmpeg, "-y", "-v", "error", "-framerate", f"{fps:g}", "-pattern_type", "glob",
+           "-i", str(frames_dir / "frame_*.png")]  # a glob: frames dropped live leave gaps
     if audio is not None:
         cmd += ["-i", str(audio), "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-shortest"]
     if seconds is not None:

@@ -1,0 +1,217 @@
+"""``live``: hear an input in real time and show the dream in a window (or headless), recording
+on request. The render loop runs at display rate; the dream worker publishes keyframes beside
+it; the loop never waits for the networks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from dreamengine.audio import FileSource
+from dreamengine.clock import WallClock
+from dreamengine.engine.build import load_models, resolve_device
+from dreamengine.engine.config import EngineConfig
+from dreamengine.engine.dream import Dream
+from dreamengine.engine.keys import apply_key
+from dreamengine.engine.offline import Hearing, session_meta
+from dreamengine.engine.show import Show
+from dreamengine.engine.timing import StageTimer
+from dreamengine.engine.worker import DreamWorker
+from dreamengine.recording import RecordingSummary, SessionRecorder
+from dreamengine.recording.camera import VirtualCamera
+from dreamengine.render import Renderer, frame_params
+
+
+@dataclass(frozen=True)
+class LiveRequest:
+    input: Path
+    size: tuple[int, int]  # window or offscreen size in pixels
+    headless: bool = False
+    record: Path | None = None  # session folder
+    seconds: float | None = None  # stop after this long; None: at the end of the input
+    fullscreen: bool = False
+    monitor: int = 0
+    max_fps: float = 60.0  # frame-rate cap (vsync is not guaranteed)
+    record_fps: float = 30.0  # frames per second written while recording
+    camera: Path | None = None  # v4l2loopback device
+
+
+@dataclass
+class LiveSummary:
+    frames: int = 0
+    keyframes: int = 0
+    frame_ms: dict[str, float] = field(default_factory=dict)  # median, p90, p99
+    recording: RecordingSummary | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+class Surface:
+    """Where frames go: a window (``glfw``) or nothing but the offscreen framebuffer."""
+
+    def __init__(self, request: LiveRequest) -> None:
+        self.window = None
+        if request.headless:
+            from dreamengine.render import create_headless_context
+
+            self.ctx = create_headless_context()
+        else:
+            from dreamengine.render.window import Window, WindowConfig
+
+            self.window = Window(request.size, WindowConfig(request.fullscreen, request.monitor))
+            self.ctx = self.window.ctx
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return self.window.framebuffer_size if self.window else None
+
+    def poll(self) -> tuple[list[str], bool]:
+        if self.window is None:
+            return [], False
+        return self.window.poll(), self.window.should_close()
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+        else:
+            self.ctx.release()
+
+
+def run_live(config: EngineConfig, request: LiveRequest,
+             say: Callable[[str], None] = print) -> LiveSummary:
+    """Run until the input ends, ``seconds`` pass, or the window is closed."""
+    source = FileSource(request.input, config.audio)
+    surface = Surface(request)  # the window comes before any EGL context (X BadAccess)
+    torch.set_num_threads(config.dream.torch_threads)
+    device = resolve_device(config.dream.device)
+    models = load_models(config, device)
+    for warning in models.warnings:
+        say(f"note: {warning}")
+    recorder = None
+    if request.record is not None:
+        meta = session_meta(config, models, request.size, request.record_fps, str(request.input))
+        recorder = SessionRecorder(request.record, config.recording, meta, live=True)
+    camera = None
+    if request.camera is not None:
+        camera = VirtualCamera(request.camera, request.size, request.max_fps)
+    renderer = Renderer(surface.ctx, request.size, models.image.config.generator.size,
+                        config.render)
+    show = Show(renderer, recorder, read_back=True)
+    worker = DreamWorker(Dream(models.image, config.sampler, config.dream.seed, device),
+                         config.dream.keyframes_per_s).start()
+    loop = _Loop(config, request, source, models, surface, show, worker, camera, say)
+    try:
+        loop.run()
+    finally:
+        worker.stop()
+        if camera is not None:
+            camera.close()
+        summary = loop.summary()
+        if recorder is not None:
+            summary.recording = recorder.close()
+            if summary.recording.stopped:
+                summary.messages.append(summary.recording.stopped)
+        renderer.release()
+        surface.close()
+    summary.messages += worker.errors
+    return summary
+
+
+class _Loop:
+    """The render loop's state; one :meth:`step` per displayed frame."""
+
+    def __init__(self, config: EngineConfig, request: LiveRequest, source: FileSource,
+                 models: Any, surface: Surface, show: Show, worker: DreamWorker,
+                 camera: VirtualCamera | None, say: Callable[[str], None]) -> None:
+        self.config, self.request, self.surface, self.show = config, request, surface, show
+        self.worker, self.camera, self.say = worker, camera, say
+        self.hearing = Hearing(source, config, models)
+        self.duration = request.seconds or source.duration
+        self.render_cfg = config.render
+        self.sampler = dataclasses.asdict(config.sampler)
+        self.timer = StageTimer()
+        self.clock = WallClock()
+        self.index = 0
+        self.last_t = 0.0
+        self.next_record_t = 0.0
+        self.recording = request.record is not None
+        self.key_seq = 0
+        self.running = True
+        self.stopped_said = False
+
+    def run(self) -> None:
+        while self.running:
+            started = time.perf_counter()
+            self.step()
+            spare = 1.0 / self.request.max_fps - (time.perf_counter() - started)
+            if spare > 0:
+                time.sleep(spare)
+            self.timer.add("frame", (time.perf_counter() - started) * 1000.0)
+
+    def step(self) -> None:
+        t = self.clock.now()
+        keys, closed = self.surface.poll()
+        self._handle_keys(keys)
+        if closed or t >= self.duration:
+            self.running = False
+            return
+        self._resize()
+        selection = self.hearing.until(t, self.timer)
+        self.worker.request(selection.target)
+        published = self.worker.latest()
+        if published is not None and published.seq != self.key_seq:
+            self.key_seq = published.seq
+            key = published.keyframe
+            self.show.keyframe(key.image, t, key.latent, {"target": published.target})
+        params = frame_params(self.render_cfg, t, t - self.last_t)
+        write = self.recording and t >= self.next_record_t
+        if write:
+            self.next_record_t = max(self.next_record_t + 1 / self.request.record_fps, t)
+        record = {**self.hearing.record(), "sampler": self.sampler}
+        rgb = self.show.frame(self.index, params, record, save=write,
+                              read=self.camera is not None)
+        if self.surface.window is not None:
+            self.surface.window.present(self.show.renderer.output)
+        if self.camera is not None and rgb is not None:
+            self.camera.submit(rgb)
+        self._say_once_stopped()
+        self.index += 1
+        self.last_t = t
+
+    def _handle_keys(self, keys: list[str]) -> None:
+        for key in keys:
+            self.render_cfg, action = apply_key(key, self.render_cfg)
+            if action == "quit":
+                self.running = False
+            elif action == "fullscreen" and self.surface.window is not None:
+                self.surface.window.toggle_fullscreen()
+            elif action == "record" and self.show.recorder is not None:
+                self.recording = not self.recording
+                self.say(f"recording {'on' if self.recording else 'paused'}")
+
+    def _resize(self) -> None:
+        """Follow the window's size, unless recording or feeding a camera: those keep the
+        size they started with (the window then shows the frame scaled to fit)."""
+        size = self.surface.size
+        fixed = self.show.recorder is not None or self.camera is not None
+        if size is not None and not fixed and size != self.show.renderer.out_size:
+            self.show.renderer.resize(size)
+
+    def _say_once_stopped(self) -> None:
+        recorder = self.show.recorder
+        if recorder is not None and recorder.stopped and not self.stopped_said:
+            self.stopped_said = True
+            self.recording = False
+            self.say(f"warning: {recorder.stopped}; the show goes on")
+
+    def summary(self) -> LiveSummary:
+        frame = self.timer.samples.get("frame", [])
+        pct = {f"p{q}": float(np.percentile(frame, q)) for q in (50, 90, 99)} if frame else {}
+        return LiveSummary(self.index, self.show.keyframes, pct)

@@ -1,0 +1,116 @@
+"""The on-screen window: glfw (imported only here), fullscreen or windowed, with its own frame
+clock. Call everything from the main thread: GL contexts must not cross threads.
+
+Under X, create the window before any EGL context in the same process (the reverse aborts with
+BadAccess on Mesa).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import glfw
+import moderngl
+
+from dreamengine.errors import DreamengineError
+from dreamengine.render.passes import PresentPass
+
+SPECIAL_KEYS = {
+    glfw.KEY_ESCAPE: "escape", glfw.KEY_SPACE: "space", glfw.KEY_ENTER: "enter",
+    glfw.KEY_TAB: "tab", glfw.KEY_F11: "f11", glfw.KEY_UP: "up", glfw.KEY_DOWN: "down",
+    glfw.KEY_LEFT: "left", glfw.KEY_RIGHT: "right", glfw.KEY_BACKSPACE: "backspace",
+}
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    fullscreen: bool = False  # take a whole monitor
+    monitor: int = 0  # which monitor, in glfw's order, when fullscreen
+    vsync: bool = True  # wait for the display's refresh (not every server honours it)
+    title: str = "dreamengine"
+
+
+class Window:
+    """A resizable OpenGL 3.3 core window that presents finished frames."""
+
+    def __init__(self, size: tuple[int, int], config: WindowConfig) -> None:
+        if not glfw.init():
+            raise DreamengineError("cannot open a window: no display (is DISPLAY set?)")
+        self.config = config
+        self._windowed_size = size
+        for hint, value in ((glfw.CONTEXT_VERSION_MAJOR, 3), (glfw.CONTEXT_VERSION_MINOR, 3),
+                            (glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE),
+                            (glfw.OPENGL_FORWARD_COMPAT, True), (glfw.RESIZABLE, True)):
+            glfw.window_hint(hint, value)
+        monitor = self._monitor() if config.fullscreen else None
+        w, h = self._mode_size(monitor) if monitor else size
+        self._handle = glfw.create_window(w, h, config.title, monitor, None)
+        if not self._handle:
+            glfw.terminate()
+            raise DreamengineError("cannot open a window: the display refused an OpenGL 3.3 "
+                                   "context")
+        glfw.make_context_current(self._handle)
+        glfw.swap_interval(1 if config.vsync else 0)
+        self.ctx = moderngl.create_context(require=330)
+        self._present = PresentPass(self.ctx)
+        self._keys: list[str] = []
+        glfw.set_key_callback(self._handle, self._on_key)
+
+    def _monitor(self) -> Any:  # a glfw monitor handle
+        monitors = glfw.get_monitors() or []
+        if not monitors:
+            raise DreamengineError("no monitor found for fullscreen")
+        if not 0 <= self.config.monitor < len(monitors):
+            names = ", ".join(f"{i}: {glfw.get_monitor_name(m)}" for i, m in enumerate(monitors))
+            raise DreamengineError(f"no monitor {self.config.monitor}; monitors are {names}")
+        return monitors[self.config.monitor]
+
+    @staticmethod
+    def _mode_size(monitor: Any) -> tuple[int, int]:
+        mode = glfw.get_video_mode(monitor)
+        return mode.size.width, mode.size.height
+
+    def _on_key(self, _window: object, key: int, scancode: int, action: int, mods: int) -> None:
+        if action not in (glfw.PRESS, glfw.REPEAT):
+            return
+        name = SPECIAL_KEYS.get(key) or glfw.get_key_name(key, scancode)
+        if name:
+            shifted = bool(mods & glfw.MOD_SHIFT) and len(name) == 1
+            self._keys.append(name.upper() if shifted else name)
+
+    @property
+    def framebuffer_size(self) -> tuple[int, int]:
+        w, h = glfw.get_framebuffer_size(self._handle)
+        return max(w, 1), max(h, 1)
+
+    def should_close(self) -> bool:
+        return bool(glfw.window_should_close(self._handle))
+
+    def poll(self) -> list[str]:
+        """Process window events; returns the keys pressed since the last call."""
+        glfw.poll_events()
+        keys, self._keys = self._keys, []
+        return keys
+
+    def present(self, frame: moderngl.Texture) -> None:
+        """Draw ``frame`` to the whole window and swap buffers."""
+        screen = self.ctx.screen
+        screen.viewport = (0, 0, *self.framebuffer_size)
+        self._present.run(screen, frame)
+        glfw.swap_buffers(self._handle)
+
+    def toggle_fullscreen(self) -> None:
+        if glfw.get_window_monitor(self._handle):
+            w, h = self._windowed_size
+            glfw.set_window_monitor(self._handle, None, 64, 64, w, h, 0)  # type: ignore[arg-type]
+        else:
+            self._windowed_size = glfw.get_window_size(self._handle)
+            monitor = self._monitor()
+            w, h = self._mode_size(monitor)
+            glfw.set_window_monitor(self._handle, monitor, 0, 0, w, h, glfw.DONT_CARE)
+
+    def close(self) -> None:
+        self._present.release()
+        glfw.destroy_window(self._handle)
+        glfw.terminate()

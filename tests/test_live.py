@@ -1,0 +1,124 @@
+"""The live loop's parts: the dream worker, the keyboard shortcuts, headless live recording."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dreamengine.engine.dream import Dream
+from dreamengine.engine.keys import apply_key, help_text
+from dreamengine.engine.worker import DreamWorker
+from dreamengine.models import ConditionConfig, GeneratorConfig, ImagePrior, ImagePriorConfig
+from dreamengine.models import LatentPriorConfig
+from dreamengine.recording.camera import loopback_devices
+from dreamengine.render import RenderConfig
+from dreamengine.sampler import SamplerConfig
+
+
+def tiny_dream() -> Dream:
+    config = ImagePriorConfig(GeneratorConfig(latent_dim=16, size=16, width=32),
+                              LatentPriorConfig(latent_dim=16, hidden=32),
+                              ConditionConfig(width=8, blocks=2))
+    return Dream(ImagePrior.random(config, 0), SamplerConfig(steps_per_keyframe=1), 0,
+                 torch.device("cpu"))
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_worker_publishes_in_order_and_newest_request_wins() -> None:
+    worker = DreamWorker(tiny_dream(), max_keyframes_per_s=200).start()
+    try:
+        wait_for(lambda: worker.latest() is not None)
+        for name in ("dog", "bird", "rain", "siren"):  # a burst: only the last one matters
+            worker.request({name: 1.0})
+        wait_for(lambda: worker.latest().target == {"siren": 1.0})
+        first = worker.latest().seq
+        wait_for(lambda: worker.latest().seq > first + 2)
+        assert worker.latest().target == {"siren": 1.0}
+        assert worker.requests_seen < 5  # the burst was not worked through one by one
+        assert worker.latest().keyframe.image.shape == (16, 16, 3)
+    finally:
+        worker.stop()
+
+
+def test_worker_survives_a_failing_step() -> None:
+    dream = tiny_dream()
+    calls = {"n": 0}
+    real = dream.keyframe
+
+    def flaky(target):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("boom")
+        return real(target)
+
+    dream.keyframe = flaky  # type: ignore[method-assign]
+    worker = DreamWorker(dream, max_keyframes_per_s=200).start()
+    try:
+        wait_for(lambda: worker.latest() is not None and worker.latest().seq >= 3)
+    finally:
+        worker.stop()
+    assert len(worker.errors) == 1 and "boom" in worker.errors[0]
+
+
+def test_keys_change_the_render_config() -> None:
+    cfg = RenderConfig()
+    cfg2, action = apply_key("o", cfg)
+    assert cfg2.overlay and action is None
+    faster, _ = apply_key("=", cfg)
+    assert faster.zoom_per_s - 1 == pytest.approx((cfg.zoom_per_s - 1) * 1.25)
+    still, _ = apply_key("space", cfg)
+    assert still.zoom_per_s == 1.0 and still.rotate_deg_per_s == 0.0
+    moving, _ = apply_key("space", still)
+    assert moving.zoom_per_s == cfg.zoom_per_s
+    for _ in range(40):
+        cfg, _ = apply_key("]", cfg)
+    assert cfg.decay_per_s == 1.0  # clamped
+    assert apply_key("escape", cfg)[1] == "quit" and apply_key("f", cfg)[1] == "fullscreen"
+    assert apply_key("%", cfg) == (cfg, None)
+    assert "overlay" in help_text()
+
+
+@pytest.mark.slow
+@pytest.mark.gl
+def test_headless_live_records_a_session(clip: Path, tmp_path: Path, gl_ctx) -> None:
+    out = tmp_path / "rec"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dreamengine", "live", "--headless", "--input", str(clip),
+         "--seconds", "1.2", "--size", "96x54", "--record", str(out), "--record-fps", "10",
+         "--set", "prior.generator.width=64"],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in (out / "frames.jsonl").read_text().splitlines()]
+    saved = [x for x in lines if x["record"]]
+    assert 8 <= len(saved) <= 13  # about 10 fps of 1.2 s
+    assert [x["file"] for x in saved] == [f"frame_{i:06d}.png" for i in range(len(saved))]
+    assert all(x["file"] is None for x in lines if not x["record"])
+    times = [x["t"] for x in lines]
+    assert times == sorted(times) and times[-1] < 1.3
+    assert (out / "keyframes.f32").stat().st_size > 0
+    assert json.loads((out / "session.json").read_text())["fps"] == 10
+
+
+@pytest.mark.skipif(not loopback_devices(), reason="no v4l2loopback device on this machine")
+def test_virtual_camera_accepts_frames() -> None:
+    from dreamengine.recording.camera import VirtualCamera
+
+    cam = VirtualCamera(loopback_devices()[0], (64, 48), 30)
+    for i in range(10):
+        cam.submit(np.full((48, 64, 3), i * 20, np.uint8))
+        time.sleep(0.02)
+    cam.close()
+    assert cam.error is None and cam.sent > 0
