@@ -15,8 +15,13 @@ import torch
 from dreamengine.engine.dream import Dream
 from dreamengine.engine.keys import apply_key, help_text
 from dreamengine.engine.worker import DreamWorker
-from dreamengine.models import ConditionConfig, GeneratorConfig, ImagePrior, ImagePriorConfig
-from dreamengine.models import LatentPriorConfig
+from dreamengine.models import (
+    ConditionConfig,
+    GeneratorConfig,
+    ImagePrior,
+    ImagePriorConfig,
+    LatentPriorConfig,
+)
 from dreamengine.recording.camera import loopback_devices
 from dreamengine.render import RenderConfig
 from dreamengine.sampler import SamplerConfig
