@@ -35,7 +35,10 @@ def upload(ctx, rgb: np.ndarray):
 
 
 def read_f16(tex) -> np.ndarray:
+    """A pass's output as float RGB in 0..1, whether it is stored in 16-bit float or 8-bit."""
     w, h = tex.size
+    if tex.dtype == "f1":
+        return np.frombuffer(tex.read(), np.uint8).reshape(h, w, 4)[..., :3] / 255.0
     return np.frombuffer(tex.read(), dtype=np.float16).reshape(h, w, 4).astype(np.float32)[..., :3]
 
 
@@ -139,6 +142,16 @@ def test_upscale_keeps_flat_colour_and_orientation(gl_ctx) -> None:
     assert (out[-12:] == (0, 0, 255)).all()
     assert out[14:18, :, 0].min() < 255 and out[14:18, :, 2].min() < 255  # a blended seam
     up.release()
+
+
+@pytest.mark.parametrize("filter", ["catmull-rom", "b-spline"])
+def test_upscale_filters_keep_flat_colour(gl_ctx, filter: str) -> None:
+    up = UpscalePass(gl_ctx, (40, 30), filter)
+    up.run(upload(gl_ctx, np.full((8, 8, 3), (10, 128, 250), np.uint8)))
+    assert (np.abs(read_u8(up.fbo, (40, 30)).astype(int) - (10, 128, 250)) <= 1).all()
+    up.release()
+    with pytest.raises(ValueError, match="unknown upscale filter"):
+        UpscalePass(gl_ctx, (4, 4), "lanczos")
 
 
 def test_upscale_interpolates_a_ramp_smoothly(gl_ctx) -> None:

@@ -65,6 +65,9 @@ class EngineConfig:
             raise DreamengineError("dream.keyframes_per_s must be positive")
         if self.sampler.steps_per_keyframe < 1:
             raise DreamengineError("sampler.steps_per_keyframe must be at least 1")
+        if self.render.upscale not in ("catmull-rom", "b-spline"):
+            raise DreamengineError(
+                f"render.upscale must be catmull-rom or b-spline, got {self.render.upscale!r}")
         if self.features.fmax > self.features.sr / 2:
             raise DreamengineError("features.fmax must not exceed features.sr / 2")
         return self

@@ -18,6 +18,7 @@ class RenderConfig:
 
     crossfade_s: float = 0.3  # s, time to blend the canvas into a newly arrived keyframe
     canvas_px: int = 512  # px, long side of the feedback canvas (upscaled to the output)
+    upscale: str = "catmull-rom"  # bicubic filter to the output: catmull-rom or b-spline
     zoom_per_s: float = 1.12  # canvas scale per second; > 1 falls inward, 1 stands still
     rotate_deg_per_s: float = 3.0  # degrees per second, counter-clockwise
     drift_x_per_s: float = 0.0  # canvas widths per second, rightward

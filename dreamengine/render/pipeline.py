@@ -38,7 +38,10 @@ class Renderer:
         self.config = config
         self._key_side = key_size
         key = (key_size, key_size)
-        self._keyframe = make_texture(ctx, key, dtype="f1", components=3)
+        # A ring of keyframe textures: writing one that queued draws still read would make the
+        # driver wait for them (17 ms a write on llvmpipe at 720p).
+        self._keyframes = [make_texture(ctx, key, dtype="f1", components=3) for _ in range(3)]
+        self._key_slot = 0
         self._fades = [CrossfadePass(ctx, key), CrossfadePass(ctx, key)]
         self._overlay = OverlayPass(ctx)
         self._overlay_text: moderngl.Texture | None = None
@@ -54,7 +57,7 @@ class Renderer:
         self._canvas_front = 0
         self._colour = ColourPass(self.ctx, canvas)
         self._sharpen = SharpenPass(self.ctx, canvas)
-        self._upscale = UpscalePass(self.ctx, out_size)
+        self._upscale = UpscalePass(self.ctx, out_size, self.config.upscale)
 
     def resize(self, out_size: tuple[int, int]) -> None:
         """Rebuild the output-sized passes (the canvas starts again from black)."""
@@ -70,7 +73,8 @@ class Renderer:
                              f"{image.dtype}")
         if self._rendered_since_key:
             self._front = 1 - self._front  # the blend just shown becomes the one we fade from
-        self._keyframe.write(np.ascontiguousarray(image).tobytes())
+        self._key_slot = (self._key_slot + 1) % len(self._keyframes)
+        self._keyframes[self._key_slot].write(np.ascontiguousarray(image).tobytes())
         self._key_time = t
         self._rendered_since_key = False
 
@@ -90,7 +94,8 @@ class Renderer:
         if params.crossfade_s > 0:
             progress = min(max((params.t - self._key_time) / params.crossfade_s, 0.0), 1.0)
         held = self._fades[self._front].texture
-        key = self._fades[1 - self._front].run(held, self._keyframe, progress)
+        current = self._keyframes[self._key_slot]
+        key = self._fades[1 - self._front].run(held, current, progress)
         self._rendered_since_key = True
         previous = self._canvas[self._canvas_front].texture
         self._canvas_front = 1 - self._canvas_front
@@ -124,4 +129,5 @@ class Renderer:
             f.release()
         self._overlay.release()
         self.set_overlay(None)
-        self._keyframe.release()
+        for tex in self._keyframes:
+            tex.release()

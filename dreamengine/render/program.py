@@ -13,16 +13,30 @@ from dreamengine.resources import shaders_dir
 VERTEX_SHADER = "fullscreen.vert"
 
 
-def load_program(ctx: moderngl.Context, fragment: str,
-                 folder: Path | None = None) -> moderngl.Program:
-    """Compile ``fullscreen.vert`` with the fragment shader file ``fragment``."""
+def load_program(ctx: moderngl.Context, fragment: str, folder: Path | None = None,
+                 defines: tuple[str, ...] = ()) -> moderngl.Program:
+    """Compile ``fullscreen.vert`` with the fragment shader file ``fragment``.
+
+    ``defines`` are ``#define``d after the ``#version`` line (a ``#line`` directive keeps the
+    driver's line numbers those of the file).
+    """
     folder = folder or shaders_dir()
     vert_path, frag_path = folder / VERTEX_SHADER, folder / fragment
     sources = {path: _read(path) for path in (vert_path, frag_path)}
+    if defines:
+        sources[frag_path] = _with_defines(sources[frag_path], defines)
     try:
         return ctx.program(vertex_shader=sources[vert_path], fragment_shader=sources[frag_path])
     except moderngl.Error as exc:
         raise DreamengineError(_describe(str(exc), vert_path, frag_path)) from None
+
+
+def _with_defines(source: str, defines: tuple[str, ...]) -> str:
+    version, _sep, rest = source.partition("\n")
+    if not version.startswith("#version"):
+        raise DreamengineError("a shader with defines must start with its #version line")
+    lines = "".join(f"#define {name}\n" for name in defines)
+    return f"{version}\n{lines}#line 2\n{rest}"
 
 
 def _read(path: Path) -> str:
