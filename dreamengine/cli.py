@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from dreamengine import __version__
@@ -79,7 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
                           epilog="keys in the window:\n" + _key_help(),
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     live.add_argument("--input", type=Path, metavar="FILE",
-                      help="audio file played in real time (default: the bundled demo clip)")
+                      help="audio file played in real time (default: the microphone)")
+    live.add_argument("--device", metavar="NAME|INDEX",
+                      help="input device, by index or part of its name (default: the default one)")
+    live.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    live.add_argument("--play", action="store_true",
+                      help="with --input: also play the file on the speakers")
     live.add_argument("--record", type=Path, metavar="DIR",
                       help="record a replayable session (PNG frames, frames.jsonl, latents)")
     live.add_argument("--headless", action="store_true", help="no window: render offscreen")
@@ -98,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--video", action="store_true",
                       help="with --record: encode DIR/video.mp4 with the audio afterwards")
     _add_config_options(live)
+
+    classify = sub.add_parser("classify", help="sound-event probabilities of audio files")
+    classify.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    classify.add_argument("--json", action="store_true",
+                          help="one JSON object per file per line (the default output)")
+    classify.add_argument("--windows", action="store_true",
+                          help="also give the vector of every analysis window over time")
+    classify.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
+    classify.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
     replay = sub.add_parser("replay", help="re-render a recorded session at any size")
     replay.add_argument("session", type=Path, metavar="SESSION_DIR",
@@ -125,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "live":
             return _live(args)
+        if args.command == "classify":
+            return _classify(args)
         if args.command == "demo":
             from dreamengine.resources import demo_clip
 
@@ -159,6 +175,41 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classify(args: argparse.Namespace) -> int:
+    import json
+
+    from dreamengine.engine import load_config
+    from dreamengine.engine.build import load_sound_model
+    from dreamengine.engine.classify import classify_file
+
+    config = load_config(args.config, parse_assignments(args.set))
+    warnings: list[str] = []
+    model = load_sound_model(config, warnings)
+    for warning in warnings:
+        print(f"dreamengine: note: {warning}", file=sys.stderr)
+    failed = 0
+    for path in args.files:
+        try:
+            result = classify_file(path, config, model)
+        except DreamengineError as exc:
+            failed += 1
+            print(json.dumps({"file": str(path), "error": str(exc)}), flush=True)
+            print(f"dreamengine: error: {exc}", file=sys.stderr)
+            continue
+        record: dict[str, object] = {"file": str(path), "probs": _rounded(result.labels,
+                                                                          result.probs)}
+        if args.windows:
+            record["windows"] = [{"t": round(float(t), 3), "probs": _rounded(result.labels, p)}
+                                 for t, p in zip(result.window_times, result.window_probs,
+                                                 strict=True)]
+        print(json.dumps(record), flush=True)
+    return 1 if failed else 0
+
+
+def _rounded(labels: tuple[str, ...], probs: Iterable[float]) -> dict[str, float]:
+    return {name: round(float(p), 4) for name, p in zip(labels, probs, strict=True)}
+
+
 def _key_help() -> str:
     from dreamengine.engine.keys import help_text
 
@@ -176,11 +227,13 @@ def _live(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(message, file=sys.stderr)
 
+    if args.list_devices:
+        return _list_devices()
     config = load_config(args.config, parse_assignments(args.set))
     source = args.input
-    if source is None:
+    if source is None and not _input_device_available(args.device, say):
         source = demo_clip()
-        say(f"note: live capture from a microphone is not built yet; playing {source}")
+        say(f"note: playing the bundled demo clip instead: {source}")
     headless = args.headless
     if not headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         headless = True
@@ -190,7 +243,8 @@ def _live(args: argparse.Namespace) -> int:
         record = Path("out") / time.strftime("live-%Y%m%d-%H%M%S")
         say(f"note: headless with nothing to show on: recording to {record}")
     request = LiveRequest(source, args.size, headless, record, args.seconds, args.fullscreen,
-                          args.monitor, args.fps, args.record_fps, args.camera)
+                          args.monitor, args.fps, args.record_fps, args.camera, args.device,
+                          args.play)
     summary = run_live(config, request, say)
     for message in summary.messages:
         say(f"warning: {message}")
@@ -203,6 +257,29 @@ def _live(args: argparse.Namespace) -> int:
         _report_output(record, say)
         if args.video and rec.written:
             _video(record, args.record_fps, source, rec.written, say)
+    return 0
+
+
+def _input_device_available(device: str | None, say: Callable[[str], None]) -> bool:
+    """True when the input device can be found; otherwise says what is missing."""
+    try:
+        from dreamengine.audio.live import find_input_device
+
+        find_input_device(device)
+        return True
+    except (DreamengineError, OSError) as exc:  # OSError: PortAudio itself is missing
+        say(f"note: no microphone: {exc}")
+        return False
+
+
+def _list_devices() -> int:
+    from dreamengine.audio.live import describe_devices, list_input_devices
+
+    devices = list_input_devices()
+    if not devices:
+        print(describe_devices(devices))
+    for d in devices:
+        print(f"{d.index:3d}  {d.name}  ({d.channels} ch, {d.default_sr:g} Hz)")
     return 0
 
 

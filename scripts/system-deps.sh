@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages dreamengine needs, if any are missing.
-#   EGL + Mesa: headless OpenGL; PortAudio: live audio; ffmpeg: video; Xvfb: the window tests.
+#   EGL + Mesa: headless OpenGL; PortAudio: live audio; ffmpeg: video; Xvfb: the window tests;
+#   PulseAudio + the ALSA plugin: the virtual microphone the capture tests record from.
 # Uses apt-get as root, sudo otherwise; says what to install when it can do neither.
 set -euo pipefail
 
-packages=(libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libglx-mesa0 libportaudio2 ffmpeg xvfb)
+packages=(libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libglx-mesa0 libportaudio2 ffmpeg xvfb
+          pulseaudio pulseaudio-utils libasound2-plugins)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -119,3 +119,23 @@ def test_replay_reproduces_a_render_exactly_and_rescales(clip: Path, tmp_path: P
 def test_replay_of_a_folder_that_is_no_session(tmp_path: Path) -> None:
     proc = run_cli("replay", tmp_path, "--out", tmp_path / "o")
     assert proc.returncode == 2 and "not a recorded session" in proc.stderr
+
+
+def test_classify_prints_one_line_per_file_and_fails_at_the_end(clip: Path,
+                                                                tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"not audio")
+    proc = run_cli("classify", "--json", "--windows", clip, garbage, clip)
+    assert proc.returncode == 1
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [x["file"] for x in lines] == [str(clip), str(garbage), str(clip)]
+    assert "error" in lines[1] and "garbage.wav" in lines[1]["error"]
+    first = lines[0]
+    assert set(first["probs"]) >= {"dog", "music", "drums", "other"}
+    assert first["probs"]["music"] >= max(first["probs"][k] for k in ("drums", "keys", "voice"))
+    times = [w["t"] for w in first["windows"]]
+    assert times == sorted(times) and 1.2 < times[-1] <= 1.6  # windows cover the 1.5 s clip
+    for label, p in first["probs"].items():  # the clip vector is the maximum over windows
+        assert p == pytest.approx(max(w["probs"][label] for w in first["windows"]), abs=1e-3)
+    assert lines[2]["probs"] == first["probs"]
+    assert "Traceback" not in proc.stderr

@@ -24,6 +24,11 @@ class StreamingClassifier:
         self._window = np.full((cfg.n_mels, cfg.window_frames), np.log(floor), dtype=np.float32)
         self._since_last = 0
 
+    @property
+    def window(self) -> np.ndarray:
+        """The newest ``[n_mels, window_frames]`` log-mel window (a copy)."""
+        return self._window.copy()
+
     def push(self, frames: np.ndarray) -> list[np.ndarray]:
         """Feed ``[n, n_mels]`` frames; returns one ``[n_labels]`` vector per completed hop."""
         hop = self.model.config.hop_frames

@@ -38,7 +38,7 @@ def resolve_device(name: str) -> torch.device:
 def load_models(config: EngineConfig, device: torch.device) -> Models:
     """The sound classifier, the image prior and the class map named by ``config.paths``."""
     warnings: list[str] = []
-    sound = _sound_model(config, warnings)
+    sound = load_sound_model(config, warnings)
     image, source = load_image_prior(config, device, warnings)
     map_path = Path(config.paths.class_map) if config.paths.class_map else (
         priors_dir() / SHIPPED_CLASS_MAP)
@@ -46,7 +46,8 @@ def load_models(config: EngineConfig, device: torch.device) -> Models:
     return Models(sound, image, class_map, source, warnings)
 
 
-def _sound_model(config: EngineConfig, warnings: list[str]) -> SoundCNN:
+def load_sound_model(config: EngineConfig, warnings: list[str]) -> SoundCNN:
+    """The shipped (or configured) sound classifier; a seeded random one if none is shipped."""
     path = Path(config.paths.sound_classifier) if config.paths.sound_classifier else (
         priors_dir() / SHIPPED_SOUND_CLASSIFIER)
     if config.paths.sound_classifier or path.is_file():

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from dreamengine.audio import FileSource
+from dreamengine.audio.live import LiveSource
 from dreamengine.clock import WallClock
 from dreamengine.engine.build import load_models, resolve_device
 from dreamengine.engine.config import EngineConfig
@@ -32,7 +33,7 @@ from dreamengine.render import Renderer, frame_params
 
 @dataclass(frozen=True)
 class LiveRequest:
-    input: Path
+    input: Path | None  # audio file played in real time; None: an input device
     size: tuple[int, int]  # window or offscreen size in pixels
     headless: bool = False
     record: Path | None = None  # session folder
@@ -42,6 +43,8 @@ class LiveRequest:
     max_fps: float = 60.0  # frame-rate cap (vsync is not guaranteed)
     record_fps: float = 30.0  # frames per second written while recording
     camera: Path | None = None  # v4l2loopback device
+    device: str | None = None  # input device (index or part of its name); None: the default
+    play: bool = False  # also play a file input to the speakers
 
 
 @dataclass
@@ -87,7 +90,7 @@ class Surface:
 def run_live(config: EngineConfig, request: LiveRequest,
              say: Callable[[str], None] = print) -> LiveSummary:
     """Run until the input ends, ``seconds`` pass, or the window is closed."""
-    source = FileSource(request.input, config.audio)
+    source = open_source(config, request, say)
     surface = Surface(request)  # the window comes before any EGL context (X BadAccess)
     torch.set_num_threads(config.dream.torch_threads)
     device = resolve_device(config.dream.device)
@@ -108,8 +111,18 @@ def run_live(config: EngineConfig, request: LiveRequest,
                          config.dream.keyframes_per_s).start()
     loop = _Loop(config, request, source, models, surface, show, worker, camera, say)
     try:
+        if request.play and isinstance(source, FileSource):
+            from dreamengine.audio.live import play
+
+            play(source.samples, source.sr)
         loop.run()
     finally:
+        if request.play:
+            from dreamengine.audio.live import stop_playing
+
+            stop_playing()
+        if not isinstance(source, FileSource):
+            source.close()
         worker.stop()
         if camera is not None:
             camera.close()
@@ -124,16 +137,31 @@ def run_live(config: EngineConfig, request: LiveRequest,
     return summary
 
 
+def open_source(config: EngineConfig, request: LiveRequest,
+                say: Callable[[str], None]) -> FileSource | LiveSource:
+    """The file to play, or the input device to record."""
+    if request.input is not None:
+        return FileSource(request.input, config.audio)
+    from dreamengine.audio.live import LiveSource
+
+    source = LiveSource(config.audio, request.device)
+    say(f"listening to {source.device.name!r} at {source.rate:g} Hz")
+    return source
+
+
 class _Loop:
     """The render loop's state; one :meth:`step` per displayed frame."""
 
-    def __init__(self, config: EngineConfig, request: LiveRequest, source: FileSource,
+    def __init__(self, config: EngineConfig, request: LiveRequest,
+                 source: FileSource | LiveSource,
                  models: Any, surface: Surface, show: Show, worker: DreamWorker,
                  camera: VirtualCamera | None, say: Callable[[str], None]) -> None:
         self.config, self.request, self.surface, self.show = config, request, surface, show
         self.worker, self.camera, self.say = worker, camera, say
         self.hearing = Hearing(source, config, models)
-        self.duration = request.seconds or source.duration
+        self.source = source
+        length = source.duration if isinstance(source, FileSource) else float("inf")
+        self.duration = request.seconds or length
         self.render_cfg = config.render
         self.sampler = dataclasses.asdict(config.sampler)
         self.timer = StageTimer()
@@ -182,6 +210,7 @@ class _Loop:
         if self.camera is not None and rgb is not None:
             self.camera.submit(rgb)
         self._say_once_stopped()
+        self._say_source_messages()
         self.index += 1
         self.last_t = t
 
@@ -204,6 +233,11 @@ class _Loop:
         if size is not None and not fixed and size != self.show.renderer.out_size:
             self.show.renderer.resize(size)
 
+    def _say_source_messages(self) -> None:
+        messages = getattr(self.source, "messages", None)
+        while messages:
+            self.say(f"note: {messages.pop(0)}")
+
     def _say_once_stopped(self) -> None:
         recorder = self.show.recorder
         if recorder is not None and recorder.stopped and not self.stopped_said:
@@ -214,4 +248,6 @@ class _Loop:
     def summary(self) -> LiveSummary:
         frame = self.timer.samples.get("frame", [])
         pct = {f"p{q}": float(np.percentile(frame, q)) for q in (50, 90, 99)} if frame else {}
-        return LiveSummary(self.index, self.show.keyframes, pct)
+        overflows = int(getattr(self.source, "overflows", 0))
+        messages = [f"{overflows} audio input overflows (samples lost)"] if overflows else []
+        return LiveSummary(self.index, self.show.keyframes, pct, messages=messages)

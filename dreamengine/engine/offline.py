@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -66,10 +66,21 @@ def session_meta(config: EngineConfig, models: Models, size: tuple[int, int],
     }
 
 
-class Hearing:
-    """File audio → log-mel → sound CNN → selection, advanced to a given time."""
+class AudioSource(Protocol):
+    @property
+    def sr(self) -> int:
+        """Sample rate of what ``read_until`` returns (Hz)."""
+        ...
 
-    def __init__(self, source: FileSource, config: EngineConfig, models: Models) -> None:
+    def read_until(self, t: float) -> np.ndarray:
+        """Samples from the last read up to time ``t`` (s)."""
+        ...
+
+
+class Hearing:
+    """Audio → log-mel → sound CNN → selection, advanced to a given time."""
+
+    def __init__(self, source: AudioSource, config: EngineConfig, models: Models) -> None:
         self.source = source
         self.mel = StreamingLogMel(config.features)
         self.classifier = StreamingClassifier(models.sound, config.features.log_floor,

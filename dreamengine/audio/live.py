@@ -1,0 +1,211 @@
+"""Live capture through PortAudio: the only module that imports ``sounddevice``.
+
+The capture callback only copies (and downmixes) each block into a ring buffer and counts
+overflows; :meth:`LiveSource.read` resamples what arrived to the pipeline rate. If the device
+vanishes mid-run, ``read`` hands out silence at the wall-clock rate, says so once, and tries to
+reopen the device every few seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sounddevice as sd
+from scipy.signal import butter, sosfilt, sosfilt_zi
+
+from dreamengine.audio.file import AudioConfig
+from dreamengine.audio.ring import RingBuffer
+from dreamengine.errors import DreamengineError
+
+RETRY_S = 2.0  # seconds between attempts to reopen a vanished device
+RING_S = 4.0  # seconds of audio the ring buffer holds
+
+
+@dataclass(frozen=True)
+class InputDevice:
+    index: int
+    name: str
+    channels: int
+    default_sr: float  # Hz
+
+
+def list_input_devices() -> list[InputDevice]:
+    """Every device PortAudio can record from."""
+    return [InputDevice(i, d["name"], int(d["max_input_channels"]), float(d["default_samplerate"]))
+            for i, d in enumerate(sd.query_devices()) if d["max_input_channels"] > 0]
+
+
+def describe_devices(devices: list[InputDevice]) -> str:
+    if not devices:
+        return "no input devices at all (no sound card, or no audio server running)"
+    return "input devices: " + "; ".join(f"{d.index}: {d.name}" for d in devices)
+
+
+def find_input_device(spec: str | None) -> InputDevice:
+    """The device named by ``spec`` (an index or part of a name); the default one if None."""
+    devices = list_input_devices()
+    if spec is None:
+        default = sd.default.device[0]
+        matches = [d for d in devices if d.index == default] or devices[:1]
+    elif spec.isdigit():
+        matches = [d for d in devices if d.index == int(spec)]
+    else:
+        matches = [d for d in devices if spec.lower() in d.name.lower()]
+    if not matches:
+        wanted = "a default input device" if spec is None else f"input device {spec!r}"
+        raise DreamengineError(f"found no {wanted}; {describe_devices(devices)}")
+    return matches[0]
+
+
+class StreamResampler:
+    """Stateful resampling of a stream: a low-pass below the new Nyquist, then linear
+    interpolation with the fractional position carried across blocks."""
+
+    def __init__(self, from_sr: float, to_sr: float) -> None:
+        self.ratio = from_sr / to_sr
+        self._sos = None
+        if from_sr > to_sr:
+            self._sos = butter(8, 0.45 * to_sr, fs=from_sr, output="sos")
+            self._zi = sosfilt_zi(self._sos) * 0.0
+        self._pos = 0.0  # position of the next output sample, in input samples from _last
+        self._last = np.zeros(1, np.float32)  # the final input sample of the previous block
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        if self.ratio == 1.0:
+            return block
+        if self._sos is not None:
+            block, self._zi = sosfilt(self._sos, block, zi=self._zi)
+        x = np.concatenate([self._last, block.astype(np.float32)])
+        n_out = max(0, math.floor((len(x) - 1 - self._pos) / self.ratio) + 1)
+        positions = self._pos + self.ratio * np.arange(n_out)
+        out = np.interp(positions, np.arange(len(x)), x).astype(np.float32)
+        self._pos = self._pos + self.ratio * n_out - (len(x) - 1)
+        self._last = x[-1:]
+        return out
+
+
+class LiveSource:
+    """Records one input device at the pipeline rate; ``read`` never blocks."""
+
+    def __init__(self, config: AudioConfig, device: str | None = None) -> None:
+        self.config = config
+        self.spec = device
+        self.device = find_input_device(device)
+        self.messages: list[str] = []
+        self.callback_overflows = 0
+        self._lock = threading.Lock()
+        self._stream: Any = None
+        self._lost_at: float | None = None
+        self._next_retry = 0.0
+        self._open()
+
+    @property
+    def sr(self) -> int:
+        return self.config.sr
+
+    @property
+    def overflows(self) -> int:
+        """Times audio was lost: the driver's overflows plus ring-buffer overruns."""
+        return self.callback_overflows + self._ring.overflows
+
+    def _open(self) -> None:
+        device = self.device
+        channels = min(2, device.channels)
+        rate = self._negotiate_rate(device, channels)
+        self._ring = RingBuffer(int(RING_S * rate))
+        self._resample = StreamResampler(rate, self.config.sr)
+        self._stream = sd.InputStream(device=device.index, channels=channels, samplerate=rate,
+                                      dtype="float32", blocksize=0, callback=self._callback)
+        self._stream.start()
+        self.rate = rate
+        self._last_read = time.monotonic()
+
+    def _negotiate_rate(self, device: InputDevice, channels: int) -> float:
+        for rate in (float(self.config.sr), device.default_sr, 48000.0, 44100.0):
+            try:
+                sd.check_input_settings(device=device.index, channels=channels, samplerate=rate,
+                                        dtype="float32")
+                return rate
+            except Exception:  # PortAudio says no with several exception types
+                continue
+        raise DreamengineError(f"input device {device.name!r} accepts none of the sample rates "
+                               f"{self.config.sr}, {device.default_sr:g}, 48000, 44100 Hz")
+
+    def _callback(self, indata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
+        if status.input_overflow:
+            self.callback_overflows += 1
+        self._ring.write(indata[:, 0] if indata.shape[1] == 1 else indata.mean(axis=1))
+
+    def read_until(self, _t: float) -> np.ndarray:
+        """Live audio has no future to wait for: everything that has arrived (see ``read``)."""
+        return self.read()
+
+    def read(self) -> np.ndarray:
+        """Everything captured since the last call, mono float32 at ``config.sr``."""
+        now = time.monotonic()
+        if self._lost_at is None and not self._alive():
+            self._lost(now)
+        if self._lost_at is not None:
+            return self._silence(now)
+        self._last_read = now
+        return self._resample(self._ring.read())
+
+    def _alive(self) -> bool:
+        try:
+            return bool(self._stream.active)
+        except Exception:
+            return False
+
+    def _lost(self, now: float) -> None:
+        self._lost_at = now
+        self.messages.append(f"input device {self.device.name!r} stopped; continuing on "
+                             "silence and trying to reconnect")
+        self._close_stream()
+
+    def _silence(self, now: float) -> np.ndarray:
+        n = int((now - self._last_read) * self.config.sr)
+        self._last_read += n / self.config.sr
+        if now >= self._next_retry:
+            self._next_retry = now + RETRY_S
+            self._reconnect()
+        return np.zeros(n, np.float32)
+
+    def _reconnect(self) -> None:
+        try:
+            sd._terminate()  # re-enumerate: the device may have come back under a new index
+            sd._initialize()
+            self.device = find_input_device(self.spec)
+            self._open()
+        except Exception:
+            return
+        self._lost_at = None
+        self.messages.append(f"input device {self.device.name!r} reconnected")
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.abort()
+                self._stream.close()
+            except Exception:
+                pass
+            self._stream = None
+
+    def close(self) -> None:
+        self._close_stream()
+
+
+def play(samples: np.ndarray, sr: int) -> None:
+    """Start playing ``samples`` on the default output device (returns at once)."""
+    try:
+        sd.play(samples, sr)
+    except Exception as exc:
+        raise DreamengineError(f"cannot play audio to the speakers: {exc}") from None
+
+
+def stop_playing() -> None:
+    sd.stop()

@@ -1,0 +1,148 @@
+"""Live capture for real: PortAudio recording a private PulseAudio virtual microphone.
+
+Capture runs in child processes: PortAudio enumerates devices once per process, and each test
+needs its own ``PULSE_SERVER``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from dreamengine.audio.synthetic import sine
+
+sys.path.insert(0, str(Path(__file__).parent))
+from pulse import PulseServer
+
+
+@pytest.fixture
+def pulse():
+    if not PulseServer.available():
+        if os.environ.get("CI"):
+            pytest.fail("PulseAudio must be installed in CI (scripts/system-deps.sh)")
+        pytest.skip("PulseAudio is not installed")
+    server = PulseServer()
+    yield server
+    server.stop()
+
+
+def child(code: str, env: dict[str, str], timeout: float = 90) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_resampler_keeps_pitch_and_is_block_size_independent() -> None:
+    from dreamengine.audio.live import StreamResampler
+
+    x = sine(440, 2.0, 48000)
+    whole = StreamResampler(48000, 16000)(x)
+    r = StreamResampler(48000, 16000)
+    parts = np.concatenate([r(x[i : i + 777]) for i in range(0, len(x), 777)])
+    assert abs(len(whole) - 32000) <= 1 and abs(len(parts) - len(whole)) <= 1
+    n = min(len(parts), len(whole))
+    np.testing.assert_allclose(parts[:n], whole[:n], atol=1e-5)
+    spectrum = np.abs(np.fft.rfft(whole[8000:24000]))
+    assert abs(spectrum.argmax() * 16000 / 16000 - 440) <= 1
+    up = StreamResampler(8000, 16000)(sine(440, 1.0, 8000))
+    assert abs(len(up) - 16000) <= 2
+
+
+def test_no_input_device_lists_what_there_is(tmp_path: Path) -> None:
+    env = {**os.environ, "PULSE_SERVER": f"unix:{tmp_path}/none", "HOME": str(tmp_path)}
+    proc = child("""
+        from dreamengine.audio.live import find_input_device
+        from dreamengine.errors import DreamengineError
+        try:
+            find_input_device("no such microphone")
+        except DreamengineError as exc:
+            print("error:", exc)
+    """, env)
+    out, err = proc.communicate(timeout=60)
+    assert "error: found no input device 'no such microphone'" in out, out + err
+    assert "input devices" in out
+
+
+CAPTURE = """
+    import sys, time
+    import numpy as np
+    from dreamengine.audio import AudioConfig
+    from dreamengine.audio.live import LiveSource
+    source = LiveSource(AudioConfig(sr=16000))
+    chunks, start = [], time.monotonic()
+    while time.monotonic() - start < float(sys.argv[1]):
+        chunks.append(source.read())
+        time.sleep(0.02)
+        for message in source.messages:
+            print("message:", round(time.monotonic() - start, 1), message, flush=True)
+        source.messages.clear()
+    x = np.concatenate(chunks)
+    np.save(sys.argv[2], x)
+    print("overflows:", source.overflows)
+    source.close()
+"""
+
+
+def test_a_tone_played_into_the_virtual_microphone_is_recorded(pulse: PulseServer,
+                                                              tmp_path: Path) -> None:
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, sine(440, 4.0, 48000, amplitude=0.5), 48000)
+    player = pulse.play(wav)
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(CAPTURE), "3.5",
+                             str(tmp_path / "x.npy")], env=pulse.env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=60)
+    player.wait(timeout=30)
+    assert proc.returncode == 0, err
+    x = np.load(tmp_path / "x.npy")
+    tail = x[-8000:]  # audio flows 1-2 s after the server answers; the end is sure to be tone
+    assert len(x) > 16000 and np.sqrt((tail**2).mean()) > 0.05
+    spectrum = np.abs(np.fft.rfft(tail))
+    assert abs(spectrum.argmax() * 16000 / len(tail) - 440) <= 2
+    assert "overflows: 0" in out
+
+
+@pytest.mark.slow
+def test_a_vanished_device_gives_silence_then_reconnects(pulse: PulseServer,
+                                                          tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(CAPTURE), "9",
+                             str(tmp_path / "x.npy")], env=pulse.env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3)
+    pulse.proc.terminate()  # the device vanishes
+    pulse.proc.wait(timeout=10)
+    time.sleep(2)
+    pulse.restart()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "stopped; continuing on silence" in out and "reconnected" in out, out
+    x = np.load(tmp_path / "x.npy")
+    assert len(x) > 5 * 16000  # silence kept time while the device was gone
+
+
+@pytest.mark.slow
+@pytest.mark.gl
+def test_live_listens_to_the_microphone(pulse: PulseServer, tmp_path: Path, gl_ctx) -> None:
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, sine(440, 6.0, 48000, amplitude=0.5), 48000)
+    listed = subprocess.run([sys.executable, "-m", "dreamengine", "live", "--list-devices"],
+                            env=pulse.env, capture_output=True, text=True, timeout=60, check=False)
+    assert "pulse" in listed.stdout or "default" in listed.stdout, listed.stdout
+    player = pulse.play(wav)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dreamengine", "live", "--headless", "--seconds", "3",
+         "--size", "64x36", "--record", str(tmp_path / "rec"), "--set",
+         "prior.generator.width=64"],
+        env=pulse.env, capture_output=True, text=True, timeout=120, check=False)
+    player.kill()
+    assert proc.returncode == 0, proc.stderr
+    assert "listening to" in proc.stderr and "demo clip" not in proc.stderr
+    lines = (tmp_path / "rec" / "frames.jsonl").read_text().splitlines()
+    assert len(lines) > 30
