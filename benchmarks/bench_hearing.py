@@ -70,7 +70,7 @@ def mix_for(event: np.ndarray, background: np.ndarray) -> np.ndarray:
     return bed.astype(np.float32)
 
 
-def latency(mix: np.ndarray, label: str) -> float | None | str:
+def latency(mix: np.ndarray, label: str) -> float | str | None:
     """Seconds from onset to detection; None if missed; "early" if on before the onset."""
     mel = StreamingLogMel(config.features)
     stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"))
