@@ -25,16 +25,20 @@ else:  # pragma: no cover
 T = TypeVar("T")
 
 
-def load_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML config file into a flat ``{"section.key": value}`` mapping."""
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Parse a TOML file; ``what`` names it in the error ("config file", "class map")."""
     try:
         with open(path, "rb") as f:
-            tree = tomllib.load(f)
+            return tomllib.load(f)
     except FileNotFoundError:
-        raise DreamengineError(f"config file not found: {path}") from None
+        raise DreamengineError(f"{what} not found: {path}") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DreamengineError(f"cannot read config file {path}: {exc}") from None
-    return flatten(tree)
+        raise DreamengineError(f"cannot read {what} {path}: {exc}") from None
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML config file into a flat ``{"section.key": value}`` mapping."""
+    return flatten(read_toml(path, "config file"))
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -10,16 +10,11 @@ A sound label with an empty table (``[other]``) steers nothing: the dream drifts
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from dreamengine.config import read_toml
 from dreamengine.errors import DreamengineError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -36,13 +31,7 @@ class ClassMap:
 def load_class_map(path: Path, sound_labels: tuple[str, ...],
                    image_labels: tuple[str, ...]) -> ClassMap:
     """Read and check a class-map TOML file against both vocabularies."""
-    try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise DreamengineError(f"class map not found: {path}") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DreamengineError(f"cannot read class map {path}: {exc}") from None
+    raw = read_toml(path, "class map")
     table: dict[str, tuple[tuple[str, float], ...]] = {}
     for sound, targets in raw.items():
         if sound not in sound_labels:
