@@ -147,4 +147,4 @@ def test_live_listens_to_the_microphone(pulse: PulseServer, tmp_path: Path, gl_c
     assert proc.returncode == 0, proc.stderr
     assert "listening to" in proc.stderr and "demo clip" not in proc.stderr
     lines = (tmp_path / "rec" / "frames.jsonl").read_text().splitlines()
-    assert len(lines) > 30
+    assert len(lines) > 10
