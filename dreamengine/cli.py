@@ -256,7 +256,8 @@ def _live(args: argparse.Namespace) -> int:
         say(f"recorded {rec.written} frames ({rec.dropped} dropped) to {record.resolve()}")
         _report_output(record, say)
         if args.video and rec.written:
-            _video(record, args.record_fps, source, rec.written, say)
+            heard = record / "audio.wav"
+            _video(record, args.record_fps, heard if heard.is_file() else None, rec.written, say)
     return 0
 
 
@@ -299,7 +300,8 @@ def _replay(args: argparse.Namespace) -> int:
     _report_output(args.out, say)
     if args.video:
         meta = json.loads((args.session / "session.json").read_text())
-        audio = Path(meta["input"]) if meta.get("input") else None
+        heard = args.session / "audio.wav"
+        audio = heard if heard.is_file() else Path(meta["input"]) if meta.get("input") else None
         _video(args.out, float(meta.get("fps") or 30.0), audio, summary.frames, say)
     return 0
 

@@ -115,6 +115,10 @@ def test_headless_live_records_a_session(clip: Path, tmp_path: Path, gl_ctx) -> 
     assert times == sorted(times) and times[-1] < 1.3
     assert (out / "keyframes.f32").stat().st_size > 0
     assert json.loads((out / "session.json").read_text())["fps"] == 10
+    import soundfile as sf
+
+    heard = sf.info(str(out / "audio.wav"))  # what was heard, for the video's soundtrack
+    assert heard.samplerate == 16000 and 0.9 < heard.duration < 1.5
 
 
 @pytest.mark.skipif(not loopback_devices(), reason="no v4l2loopback device on this machine")

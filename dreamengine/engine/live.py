@@ -192,6 +192,8 @@ class _Loop:
             return
         self._resize()
         selection = self.hearing.until(t, self.timer)
+        if self.show.recorder is not None:
+            self.show.recorder.audio(self.hearing.heard, self.hearing.source.sr)
         self.worker.request(selection.target)
         published = self.worker.latest()
         if published is not None and published.seq != self.key_seq:

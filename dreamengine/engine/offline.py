@@ -88,10 +88,13 @@ class Hearing:
         self.selector = Selector(config.selection, models.sound.config.labels, models.class_map)
         self.hop_s = config.classifier.hop_frames * config.features.hop_length / config.features.sr
         self.selection = Selection(np.zeros(len(self.selector.labels), np.float32))
+        self.heard = np.zeros(0, np.float32)  # the samples the last ``until`` read
 
     def until(self, t: float, timer: StageTimer) -> Selection:
+        """Hear everything up to ``t``; the new samples stay in :attr:`heard`."""
+        self.heard = self.source.read_until(t)
         with timer.stage("features"):
-            frames = self.mel.push(self.source.read_until(t))
+            frames = self.mel.push(self.heard)
         with timer.stage("classify"):
             vectors = self.classifier.push(frames)
         for probs in vectors:

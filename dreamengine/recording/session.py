@@ -5,6 +5,7 @@
 ``DIR/keyframes.jsonl``   one line per keyframe: index, arrival time, target, offset in the sidecar
 ``DIR/keyframes.f32``     the keyframes' latents, float32, appended as they come (compact)
 ``DIR/frame_*.png``       the frames, written atomically by the encoder pool
+``DIR/audio.wav``         what was heard, from the session's start (live runs)
 
 Live recording never stops the show: the first write error (a full disk, a vanished drive)
 stops the recording with :attr:`SessionRecorder.stopped` saying why. Offline rendering raises.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile as sf
 
 from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes, prepare_output_dir
@@ -29,6 +31,7 @@ SESSION_FILE = "session.json"
 FRAMES_FILE = "frames.jsonl"
 KEYFRAMES_FILE = "keyframes.jsonl"
 LATENTS_FILE = "keyframes.f32"
+AUDIO_FILE = "audio.wav"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class SessionRecorder:
         self._latents = open(self.out_dir / LATENTS_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._writer = PngSequenceWriter(self.out_dir, config, block=not live)
         self._latent_count = 0
+        self._audio: sf.SoundFile | None = None
         self._saved = 0  # frames offered for saving: names stay contiguous when live skips some
 
     def keyframe(self, record: dict[str, Any], latent: np.ndarray) -> None:
@@ -63,6 +67,19 @@ class SessionRecorder:
         self._latents.flush()
         self._keyframes.write({**record, "latent_row": self._latent_count})
         self._latent_count += 1
+
+    def audio(self, samples: np.ndarray, sr: int) -> None:
+        """Append heard samples (mono float32 at ``sr``) to ``audio.wav``."""
+        if len(samples) == 0:
+            return
+
+        def write() -> None:
+            if self._audio is None:
+                self._audio = sf.SoundFile(self.out_dir / AUDIO_FILE, "w", samplerate=sr,
+                                           channels=1, subtype="PCM_16")
+            self._audio.write(samples)
+
+        self._guard(write)
 
     def frame(self, record: dict[str, Any], rgb: np.ndarray | None) -> str | None:
         """Queue a frame's PNG (``rgb`` None: not written) and log it; returns the file name."""
@@ -80,13 +97,14 @@ class SessionRecorder:
             return
         try:
             write()
-        except OSError as exc:
+        except (OSError, sf.LibsndfileError) as exc:
             if not self.live:
                 raise DreamengineError(f"cannot write to {self.out_dir}: {exc}") from None
             self._stop(exc)
 
-    def _stop(self, exc: OSError) -> None:
-        self.stopped = f"recording to {self.out_dir} stopped: {exc.strerror or exc}"
+    def _stop(self, exc: Exception) -> None:
+        reason = getattr(exc, "strerror", None) or exc
+        self.stopped = f"recording to {self.out_dir} stopped: {reason}"
 
     def close(self) -> RecordingSummary:
         try:
@@ -94,9 +112,10 @@ class SessionRecorder:
         except OSError as exc:
             raise DreamengineError(f"cannot write frames to {self.out_dir}: {exc}") from None
         finally:
-            for f in (self._frames, self._keyframes, self._latents):
-                with contextlib.suppress(OSError):
-                    f.close()
+            for f in (self._frames, self._keyframes, self._latents, self._audio):
+                with contextlib.suppress(OSError, RuntimeError):
+                    if f is not None:
+                        f.close()
         if self.stopped is None and self._writer.error is not None:
             self._stop(self._writer.error)
         return RecordingSummary(self._frames.lines, self._writer.written, self._writer.dropped,
