@@ -1,4 +1,4 @@
-"""Image prior bundle: shapes, save/load, and clear errors for bad files."""
+"""Image prior networks: shapes, save/load, and clear errors for bad files."""
 
 from dataclasses import replace
 from pathlib import Path
@@ -9,10 +9,17 @@ import torch
 from dreamengine.errors import DreamengineError
 from dreamengine.models import (
     ConditionConfig,
+    ConditionNet,
+    Discriminator,
+    DiscriminatorConfig,
+    Encoder,
+    EncoderConfig,
     GeneratorConfig,
     ImagePrior,
     ImagePriorConfig,
     LatentPriorConfig,
+    RefereeConfig,
+    RefereeNet,
 )
 from dreamengine.vocabulary import LABELS
 
@@ -71,3 +78,39 @@ def test_corrupt_and_mismatched_bundles_are_clear_errors(tmp_path: Path) -> None
 def test_latent_sizes_must_agree() -> None:
     with pytest.raises(ValueError, match="latent_dim"):
         replace(tiny_config(), prior=LatentPriorConfig(latent_dim=8))
+
+
+def test_generator_is_batch_independent_in_train_and_eval() -> None:
+    prior = ImagePrior.random(tiny_config(), seed=2)
+    h = torch.randn(4, 16)
+    batch = prior.generator.train()(h)
+    single = torch.cat([prior.generator.eval()(h[i:i + 1]) for i in range(4)])
+    torch.testing.assert_close(batch, single)  # PixelNorm: the sampler's batch of 1 is exact
+
+
+def test_condition_pools_large_images_to_its_input_size() -> None:
+    net = ConditionNet(ConditionConfig(width=8, blocks=2, input_size=16)).eval()
+    image = torch.rand(2, 3, 16, 16) * 2 - 1
+    big = image.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    torch.testing.assert_close(net(big), net(image))
+
+
+def test_training_networks_shapes() -> None:
+    d = Discriminator(DiscriminatorConfig(size=16, width=8))
+    assert d(torch.randn(3, 3, 16, 16)).shape == (3,)
+    e = Encoder(EncoderConfig(latent_dim=16, size=16, width=8))
+    assert e(torch.randn(3, 3, 16, 16)).shape == (3, 16)
+    with pytest.raises(ValueError, match="expected"):
+        d(torch.randn(3, 3, 32, 32))
+
+
+def test_referee_round_trip_and_bad_file(tmp_path: Path) -> None:
+    referee = RefereeNet(RefereeConfig(width=8, stages=2), {"input_size": 16}).eval()
+    referee.save(tmp_path / "referee.pt")
+    loaded = RefereeNet.from_checkpoint(tmp_path / "referee.pt")
+    x = torch.randn(2, 3, 16, 16)
+    torch.testing.assert_close(loaded(x), referee(x))
+    assert loaded(x).shape == (2, len(LABELS)) and loaded.meta["input_size"] == 16
+    (tmp_path / "bad.pt").write_bytes(b"nope")
+    with pytest.raises(DreamengineError, match="bad.pt"):
+        RefereeNet.from_checkpoint(tmp_path / "bad.pt")

@@ -1,7 +1,10 @@
 """The latent prior: a denoising autoencoder R on h, giving PPGN's ε1 term ``R(h) − h``.
 
-Trained to undo Gaussian noise on codes of real images, ``R(h) − h`` points toward denser regions
-of the latent distribution (Alain & Bengio, 2014; PPGN Eq. 5).
+Trained to undo Gaussian noise on codes of real images (found by an encoder that inverts G)
+mixed with draws from G's own N(0, I) prior, ``R(h) − h`` points toward denser regions of the
+latent distribution (Alain & Bengio, 2014; PPGN Eq. 5): toward codes whose images look like
+the training set rather than anywhere G happens to be defined. A residual MLP: ``R(h) = h +
+net(h)``, so the score is ``net(h)`` with no cancellation error.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ class LatentPriorConfig:
     latent_dim: int = 128  # dimensions of h
     hidden: int = 512  # hidden units
     clip: float = 3.0  # |h| is kept within this range by the sampler
+    noise: float = 0.3  # std of the corruption it was trained to undo (latent units, max)
 
 
 class LatentPrior(nn.Module):
@@ -33,5 +37,5 @@ class LatentPrior(nn.Module):
         return h + self.net(h)
 
     def score(self, h: torch.Tensor) -> torch.Tensor:
-        """``R(h) − h``, the direction toward more probable codes."""
+        """``R(h) − h`` (``[B, latent_dim]``), the direction toward more probable codes."""
         return self.net(h)
