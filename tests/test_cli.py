@@ -139,3 +139,18 @@ def test_classify_prints_one_line_per_file_and_fails_at_the_end(clip: Path,
         assert p == pytest.approx(max(w["probs"][label] for w in first["windows"]), abs=1e-3)
     assert lines[2]["probs"] == first["probs"]
     assert "Traceback" not in proc.stderr
+
+
+def test_sample_writes_pngs_and_log_lines(tmp_path: Path) -> None:
+    proc = run_cli("sample", "--class", "dog", "--class", "bird:0.5", "--n", "3", "--steps", "4",
+                   "--out", tmp_path, "--set", "prior.generator.width=64")
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in (tmp_path / "frames.jsonl").read_text().splitlines()]
+    assert [x["file"] for x in lines] == [f"bird_dog_{i:03d}.png" for i in range(3)]
+    assert all(x["target"] == {"dog": 1.0, "bird": 0.5} for x in lines)
+    from PIL import Image
+    assert Image.open(tmp_path / lines[0]["file"]).mode == "RGB"
+    bad = run_cli("sample", "--class", "wolf", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "unknown class 'wolf'" in bad.stderr
+    bad = run_cli("sample", "--class", "dog:loud", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "must be a number" in bad.stderr
