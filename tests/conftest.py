@@ -38,6 +38,31 @@ def gl_ctx():
     ctx.release()
 
 
+def tiny_prior_config():
+    """An image prior small enough for unit tests: 16-dim latent, 16 px images."""
+    from dreamengine.models import (
+        ConditionConfig,
+        GeneratorConfig,
+        ImagePriorConfig,
+        LatentPriorConfig,
+    )
+
+    return ImagePriorConfig(GeneratorConfig(latent_dim=16, size=16, width=32),
+                            LatentPriorConfig(latent_dim=16, hidden=32),
+                            ConditionConfig(width=8, blocks=2))
+
+
+@pytest.fixture
+def prior():
+    """A tiny random image prior whose condition net has distinguishable classes."""
+    from dreamengine.models import ImagePrior
+
+    prior = ImagePrior.random(tiny_prior_config(), seed=0)
+    with torch.no_grad():  # a random head is nearly flat; make its classes distinguishable
+        prior.condition.head.weight.mul_(30.0)
+    return prior
+
+
 @pytest.fixture
 def clip(tmp_path: Path) -> Path:
     """A 1.5 s, 22.05 kHz stereo WAV: a tone in one channel, clicks and noise in the other."""

@@ -15,28 +15,13 @@ from PIL import Image
 
 from dreamengine.engine.sample import sample_images, sample_latents
 from dreamengine.models import (
-    ConditionConfig,
-    GeneratorConfig,
     ImagePrior,
-    ImagePriorConfig,
-    LatentPriorConfig,
     RefereeNet,
 )
 from dreamengine.sampler import SamplerConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "priors" / "image"
-
-
-@pytest.fixture
-def prior() -> ImagePrior:
-    config = ImagePriorConfig(GeneratorConfig(latent_dim=16, size=16, width=32),
-                              LatentPriorConfig(latent_dim=16, hidden=32),
-                              ConditionConfig(width=8, blocks=2))
-    prior = ImagePrior.random(config, seed=0)
-    with torch.no_grad():  # a random head is nearly flat; make its classes distinguishable
-        prior.condition.head.weight.mul_(30.0)
-    return prior
 
 
 def test_sample_images_shapes_and_determinism(prior: ImagePrior) -> None:

@@ -6,26 +6,11 @@ import torch
 
 from dreamengine.engine.dream import Dream
 from dreamengine.models import (
-    ConditionConfig,
-    GeneratorConfig,
     ImagePrior,
-    ImagePriorConfig,
-    LatentPriorConfig,
 )
 from dreamengine.sampler import PPGNSampler, SamplerConfig, class_log_prob, target_vector
 from dreamengine.sampler.objectives import add, scale
 from dreamengine.vocabulary import LABELS
-
-
-@pytest.fixture
-def prior() -> ImagePrior:
-    config = ImagePriorConfig(GeneratorConfig(latent_dim=16, size=16, width=32),
-                              LatentPriorConfig(latent_dim=16, hidden=32),
-                              ConditionConfig(width=8, blocks=2))
-    prior = ImagePrior.random(config, seed=0)
-    with torch.no_grad():  # a random head is nearly flat; make its classes distinguishable
-        prior.condition.head.weight.mul_(30.0)
-    return prior
 
 
 def log_p(prior: ImagePrior, h: torch.Tensor, name: str) -> float:
