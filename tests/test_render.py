@@ -194,7 +194,9 @@ def test_overlay_text_lists_classes_and_parameters() -> None:
     lines = overlay_lines({"dog": 0.7, "bird": 0.3}, {"dog": 0.9, "rain": 0.1},
                           {"eps1": 0.3, "lr": 0.08})
     assert lines[0].startswith("heard   dog 0.90") and "dog 0.70" in lines[1]
-    assert "lr 0.08" in lines[2]
+    assert "lr 0.08" in lines[2] and len(lines) == 3
+    warned = overlay_lines({}, {"dog": 0.1}, {}, audio_overflows=3)
+    assert "dream   drifting" in warned[1] and "3 input overflows" in warned[-1]
     rgba = render_text(lines)
     assert rgba.ndim == 3 and rgba.shape[2] == 4 and rgba[..., 0].max() == 255
 

@@ -204,7 +204,8 @@ class _Loop:
         write = self.recording and t >= self.next_record_t
         if write:
             self.next_record_t = max(self.next_record_t + 1 / self.request.record_fps, t)
-        record = {**self.hearing.record(), "sampler": self.sampler}
+        record = {**self.hearing.record(), "sampler": self.sampler,
+                  "audio_overflows": int(getattr(self.source, "overflows", 0))}
         rgb = self.show.frame(self.index, params, record, save=write,
                               read=self.camera is not None)
         if self.surface.window is not None:

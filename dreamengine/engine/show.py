@@ -52,7 +52,8 @@ class Show:
 
     def _update_overlay(self, record: dict[str, Any]) -> None:
         lines = overlay_lines(record.get("target", {}), record.get("probs", {}),
-                              record.get("sampler", {}))
+                              record.get("sampler", {}),
+                              audio_overflows=record.get("audio_overflows", 0))
         if lines != self._overlay_text:
             self._overlay_text = lines
             font_px = max(11, self.renderer.out_size[1] // 45)

@@ -11,7 +11,8 @@ PADDING = 6  # px around the text block
 
 
 def overlay_lines(target: Mapping[str, float], probs: Mapping[str, float],
-                  sampler: Mapping[str, object], top: int = 4) -> list[str]:
+                  sampler: Mapping[str, object], top: int = 4,
+                  audio_overflows: int = 0) -> list[str]:
     """The text the performer sees: heard classes, what is being dreamed, the sampler settings."""
     heard = sorted(probs.items(), key=lambda kv: -kv[1])[:top]
     lines = ["heard   " + "  ".join(f"{k} {v:.2f}" for k, v in heard)]
@@ -19,6 +20,8 @@ def overlay_lines(target: Mapping[str, float], probs: Mapping[str, float],
     lines.append("dream   " + ("  ".join(f"{k} {v:.2f}" for k, v in dreamed) or "drifting"))
     keys = ("eps1", "eps2", "eps3", "lr", "steps_per_keyframe")
     lines.append("sampler " + "  ".join(f"{k} {sampler[k]:g}" for k in keys if k in sampler))
+    if audio_overflows:
+        lines.append(f"audio   {audio_overflows} input overflows (samples lost)")
     return lines
 
 
