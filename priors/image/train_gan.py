@@ -137,7 +137,8 @@ def main() -> None:
     state = None if args.fresh else load_state(out / "last.pt")
     if state is not None:
         for name, obj in (("G", g), ("G_ema", ema), ("D", d), ("opt_g", opt_g), ("opt_d", opt_d)):
-            obj.load_state_dict(state["state_dict"][name])
+            if name in state["state_dict"]:  # a compact hand-over checkpoint has no optimisers
+                obj.load_state_dict(state["state_dict"][name])
         start, elapsed = int(state["meta"]["iteration"]), float(state["meta"]["elapsed_s"])
         print(f"resumed from {out / 'last.pt'} at iteration {start}", flush=True)
     fixed = torch.randn(64, args.latent_dim, generator=torch.Generator().manual_seed(1234))
