@@ -1,0 +1,363 @@
+"""Training recipe for the embedded sound-event classifier (reads top to bottom).
+
+    nice -n 5 /tmp/venv/bin/python priors/sound/train.py --minutes 32 --eval-every 8
+
+Steps: (1) cache log-mel features of every clip in ``data/sound/features`` with the inference
+front end (``StreamingLogMel`` with ``MelConfig()`` defaults), at three playback rates (waveform
+resampling = pitch shift + time stretch); (2) train :class:`SoundCNN` on class-balanced random
+crops, many of them "onset crops" where the event fills only the newest 120–300 ms of the window,
+with gain, background ambience, mixup and SpecAugment; (3) checkpoint every few minutes to
+``data/sound/checkpoints`` and resume from there when restarted; (4) evaluate with
+``priors/sound/evaluate.py`` and write ``priors/sound/classifier.pt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from scipy.signal import resample_poly
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from evaluate import evaluate_all, scene_and_music_scores
+
+from dreamengine.checkpoint import save_checkpoint
+from dreamengine.classifier import ClassifierConfig, SoundCNN
+from dreamengine.features import MelConfig, StreamingLogMel
+from dreamengine.vocabulary import LABELS, MUSIC_LABELS, SCENE_LABELS
+
+RATES = ((1, 1), (8, 9), (9, 8))  # resample_poly (up, down): ±2 semitones and ±12 % tempo
+MEL = MelConfig()
+FLOOR = MEL.log_floor
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options of the recipe."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=Path("data/sound"))
+    p.add_argument("--out", type=Path, default=Path("priors/sound/classifier.pt"))
+    p.add_argument("--minutes", type=float, default=35.0, help="training wall-time budget")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--width", type=int, default=ClassifierConfig.width)
+    p.add_argument("--window", type=int, default=ClassifierConfig.window_frames)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--ckpt-every", type=float, default=3.0, help="minutes between checkpoints")
+    p.add_argument("--eval-every", type=float, default=6.0, help="minutes between val checks")
+    p.add_argument("--eval-only", action="store_true", help="skip training; evaluate best")
+    return p.parse_args()
+
+
+# --------------------------------------------------------------------------- features
+
+
+def read_manifest(data: Path) -> list[dict]:
+    """Rows of ``manifest.jsonl``."""
+    with open(data / "manifest.jsonl") as f:
+        return [json.loads(line) for line in f]
+
+
+def log_mel(wave: np.ndarray) -> np.ndarray:
+    """``[n]`` float32 samples → ``[frames, n_mels]`` log-mel, exactly the inference front end."""
+    return StreamingLogMel(MEL).push(wave.astype(np.float32))
+
+
+def resampled(wave: np.ndarray, rate: tuple[int, int]) -> np.ndarray:
+    """Play ``wave`` back faster/slower by resampling (pitch and tempo move together)."""
+    return wave if rate == (1, 1) else resample_poly(wave, *rate).astype(np.float32)
+
+
+def build_feature_cache(data: Path, rows: list[dict]) -> None:
+    """Write ``features/r{k}.npy`` (float16 ``[all frames, n_mels]``) and ``index.json``."""
+    out = data / "features"
+    if (out / "index.json").is_file():
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    per_rate: list[list[np.ndarray]] = [[] for _ in RATES]
+    for i, row in enumerate(rows):
+        wave, sr = sf.read(data / row["path"], dtype="float32")
+        assert sr == MEL.sr and wave.ndim == 1, row["path"]
+        for k, rate in enumerate(RATES):
+            per_rate[k].append(log_mel(resampled(wave, rate)).astype(np.float16))
+        if i % 1000 == 0:
+            print(f"features {i}/{len(rows)} {time.time() - t0:.0f}s", flush=True)
+    index = {"paths": [r["path"] for r in rows], "lengths": []}
+    for k, feats in enumerate(per_rate):
+        np.save(out / f"r{k}.npy", np.concatenate(feats))
+        index["lengths"].append([len(f) for f in feats])
+    (out / "index.json").write_text(json.dumps(index))
+    print(f"feature cache written in {time.time() - t0:.0f}s", flush=True)
+
+
+def load_feature_cache(data: Path, rows: list[dict]) -> list[list[np.ndarray]]:
+    """``feats[k][i]``: clip ``i`` at rate ``k``, ``[frames, n_mels]`` float16 (views)."""
+    index = json.loads((data / "features" / "index.json").read_text())
+    assert index["paths"] == [r["path"] for r in rows], "feature cache is stale: delete it"
+    feats = []
+    for k in range(len(RATES)):
+        big = np.load(data / "features" / f"r{k}.npy")
+        bounds = np.cumsum([0, *index["lengths"][k]])
+        feats.append([big[a:b] for a, b in itertools.pairwise(bounds)])
+    return feats
+
+
+def noise_bank(rng: np.random.Generator, n: int = 24) -> list[np.ndarray]:
+    """White, pink and brown noise (3 s each) as log-mel: label-free background."""
+    bank = []
+    for i in range(n):
+        spectrum = np.fft.rfft(rng.standard_normal(3 * MEL.sr))
+        freqs = np.maximum(np.fft.rfftfreq(3 * MEL.sr, 1 / MEL.sr), 20.0)
+        tilt = (i % 3) * 0.5  # 0 white, 0.5 pink, 1 brown (amplitude ∝ f^-tilt)
+        wave = np.fft.irfft(spectrum * freqs**-tilt).astype(np.float32)
+        bank.append(log_mel(0.3 * wave / np.abs(wave).max()).astype(np.float16))
+    return bank
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def label_vector(labels: list[str]) -> np.ndarray:
+    """Multi-hot ``[n_labels]`` float32."""
+    y = np.zeros(len(LABELS), np.float32)
+    y[[LABELS.index(name) for name in labels]] = 1.0
+    return y
+
+
+def union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Label union of two mixed sounds; ``other`` yields to any named label."""
+    y = np.maximum(a, b)
+    other = LABELS.index("other")
+    if y.sum() > y[other]:
+        y[other] = 0.0
+    return y
+
+
+class CropSampler:
+    """Builds augmented, class-balanced ``[B, 1, n_mels, T]`` log-mel batches with targets."""
+
+    def __init__(self, rows, feats, noise, window: int, rng: np.random.Generator) -> None:
+        self.feats, self.noise, self.T, self.rng = feats, noise, window, rng
+        train = [i for i, r in enumerate(rows) if r["split"] == "train"]
+        self.targets = {i: label_vector(rows[i]["labels"]) for i in train}
+        self.by_label = {name: ([i for i in train if name in rows[i]["labels"] and rows[i]["real"]],
+                                [i for i in train if name in rows[i]["labels"]
+                                 and not rows[i]["real"]]) for name in LABELS}
+        self.rain = [i for i in train if rows[i]["labels"] == ["rain"]]
+        self.other = [i for i in train if rows[i]["labels"] == ["other"]]
+
+    def pick_clip(self) -> int:
+        """A label uniformly (scene 75 %, music child 25 %), then a clip; real clips 40 %."""
+        pool = SCENE_LABELS if self.rng.random() < 0.75 else MUSIC_LABELS
+        real, synth = self.by_label[pool[self.rng.integers(len(pool))]]
+        use_real = real and (not synth or self.rng.random() < 0.4)
+        group = real if use_real else synth
+        return group[self.rng.integers(len(group))]
+
+    def power(self, i: int) -> np.ndarray:
+        """Mel power ``[frames, n_mels]`` of clip ``i`` at a random playback rate."""
+        k = self.rng.integers(len(RATES)) if self.rng.random() < 0.6 else 0
+        return np.maximum(np.exp(self.feats[k][i].astype(np.float32)) - FLOOR, 0.0)
+
+    def place(self, p: np.ndarray, onset: bool) -> np.ndarray:
+        """Put clip power into a ``[T, n_mels]`` canvas: an onset at the end, or a random crop."""
+        canvas = np.zeros((self.T, p.shape[1]), np.float32)
+        if onset:  # the event's first 120–300 ms fill the newest frames
+            k = min(int(self.rng.integers(12, 31)), len(p))
+            canvas[self.T - k:] = p[:k]
+        elif len(p) >= self.T:
+            start = self.rng.integers(len(p) - self.T + 1)
+            canvas[:] = p[start:start + self.T]
+        else:
+            end = self.T - self.rng.integers(0, self.T - len(p) + 1) if self.rng.random() < 0.5 \
+                else self.T
+            canvas[end - len(p):end] = p
+        return canvas
+
+    def background(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """Ambience ``[T, n_mels]`` scaled to mean power ``level``, with its labels."""
+        u = self.rng.random()
+        if u < 0.5:
+            bank, y = self.noise, np.zeros(len(LABELS), np.float32)
+            p = np.exp(bank[self.rng.integers(len(bank))].astype(np.float32))
+        else:
+            i = (self.rain if u < 0.7 else self.other)[self.rng.integers(
+                len(self.rain if u < 0.7 else self.other))]
+            p, y = self.power(i), self.targets[i].copy()
+        p = self.place(p, onset=False)
+        p *= level / max(float(p.mean()), 1e-12)
+        return p, y
+
+    def item(self) -> tuple[np.ndarray, np.ndarray]:
+        """One augmented ``[T, n_mels]`` log-mel crop and its ``[n_labels]`` target."""
+        rng = self.rng
+        if rng.random() < 0.04:  # pure ambience: only its own labels
+            p, y = self.background(10 ** rng.uniform(-6, -2))
+            y = y if y[LABELS.index("rain")] else np.zeros_like(y)
+            return self.finish(p), y
+        i = self.pick_clip()
+        p, y = self.place(self.power(i), onset=rng.random() < 0.4), self.targets[i].copy()
+        if rng.random() < 0.25:  # mixup of two events at ±6 dB, label union
+            j = self.pick_clip()
+            q = self.place(self.power(j), onset=False)
+            p = p + q * 10 ** (rng.uniform(-6, 6) / 10) * p.mean() / max(q.mean(), 1e-12)
+            y = union(y, self.targets[j])
+        if rng.random() < 0.6:  # ambience 3–30 dB below the event
+            snr = rng.uniform(3, 30)
+            event_level = p[p.sum(1) > 0].mean() if (p.sum(1) > 0).any() else 1e-4
+            bg, y_bg = self.background(event_level * 10 ** (-snr / 10))
+            p = p + bg
+            if snr < 15 and y_bg.any():
+                y = union(y, y_bg)
+        return self.finish(p * 10 ** (rng.uniform(-35, 5) / 10)), y
+
+    def finish(self, p: np.ndarray) -> np.ndarray:
+        """Power → log-mel with the floor, then SpecAugment masks (frequency ≤ 8, time ≤ 6)."""
+        x = np.log(p + FLOOR).T  # [n_mels, T]
+        fill = float(x.mean())
+        if self.rng.random() < 0.5:
+            f = self.rng.integers(1, 9)
+            f0 = self.rng.integers(0, x.shape[0] - f)
+            x[f0:f0 + f] = fill
+        if self.rng.random() < 0.5:
+            t = self.rng.integers(1, 7)
+            t0 = self.rng.integers(0, self.T - t)
+            x[:, t0:t0 + t] = fill
+        return x
+
+    def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``[B, 1, n_mels, T]`` float32 inputs and ``[B, n_labels]`` targets."""
+        xs, ys = zip(*(self.item() for _ in range(size)), strict=True)
+        return torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(ys))
+
+
+# --------------------------------------------------------------------------- training
+
+
+def lr_at(base: float, fraction: float) -> float:
+    """Linear warm-up over the first 3 % of the budget, then cosine decay to 2 % of ``base``."""
+    if fraction < 0.03:
+        return base * max(fraction / 0.03, 0.05)
+    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0))))
+
+
+def resume(ckpt_dir: Path, model, opt) -> dict:
+    """Load ``last.pt`` into model and optimiser if present; returns the training state."""
+    path = ckpt_dir / "last.pt"
+    if not path.is_file():
+        return {"step": 0, "elapsed_s": 0.0, "best_score": -1.0, "history": []}
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    print(f"resumed at step {ckpt['state']['step']}", flush=True)
+    return ckpt["state"]
+
+
+def save_training_state(ckpt_dir: Path, model, opt, state: dict) -> None:
+    """Atomically write ``last.pt`` (model, optimiser, counters)."""
+    save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "state": state, "config": dict(vars(ARGS), data=str(ARGS.data),
+                                                    out=str(ARGS.out))}, ckpt_dir / "last.pt")
+
+
+def validate(model, rows, feats, state, ckpt_dir: Path) -> None:
+    """Quick val check (see ``scene_and_music_scores``); keep the best model as ``best.pt``."""
+    model.eval()
+    scores = scene_and_music_scores(model, rows, feats[0], max_frames=300)
+    model.train()
+    score = scores["real_scene_macro_f1"] + 0.5 * scores["val_music_macro_f1"]
+    state["history"].append({"step": state["step"], **scores})
+    print(f"val step {state['step']}: {scores} score {score:.3f}", flush=True)
+    if score > state["best_score"]:
+        state["best_score"] = score
+        save_checkpoint(model.checkpoint({"step": state["step"], **scores}), ckpt_dir / "best.pt")
+
+
+def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
+    """Run until the wall-time budget (summed over restarts) is spent."""
+    opt = torch.optim.AdamW(model.parameters(), lr=ARGS.lr, weight_decay=1e-3)
+    state = resume(ckpt_dir, model, opt)
+    sampler.rng = np.random.default_rng([ARGS.seed, state["step"]])
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    budget, t_start, run_loss = ARGS.minutes * 60, time.time() - state["elapsed_s"], 0.0
+    last_ckpt = last_eval = time.time()
+    model.train()
+    while (elapsed := time.time() - t_start) < budget:
+        for group in opt.param_groups:
+            group["lr"] = lr_at(ARGS.lr, elapsed / budget)
+        x, y = sampler.batch(ARGS.batch)
+        loss = loss_fn(model(x.to(device)), y.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        state["step"] += 1
+        run_loss = 0.98 * run_loss + 0.02 * loss.item() if state["step"] > 1 else loss.item()
+        if state["step"] % 100 == 0:
+            print(f"step {state['step']} {elapsed / 60:.1f}/{ARGS.minutes:.0f} min "
+                  f"loss {run_loss:.4f} lr {opt.param_groups[0]['lr']:.2e}", flush=True)
+        state["elapsed_s"] = time.time() - t_start
+        if time.time() - last_eval > ARGS.eval_every * 60:
+            validate(model, rows, feats, state, ckpt_dir)
+            last_eval = time.time()
+        if time.time() - last_ckpt > ARGS.ckpt_every * 60:
+            save_training_state(ckpt_dir, model, opt, state)
+            last_ckpt = time.time()
+    if not state.get("finished"):
+        validate(model, rows, feats, state, ckpt_dir)
+        state["finished"] = True
+    save_training_state(ckpt_dir, model, opt, state)
+    return state
+
+
+def data_summary(rows: list[dict]) -> dict:
+    """Clip counts per label, split and real/synthetic."""
+    summary: dict = {}
+    for r in rows:
+        for name in r["labels"]:
+            entry = summary.setdefault(name, {"train": 0, "val": 0, "music_heldout": 0,
+                                              "real": 0, "synthetic": 0})
+            entry[r["split"]] += 1
+            entry["real" if r["real"] else "synthetic"] += 1
+    return summary
+
+
+if __name__ == "__main__":
+    ARGS = parse_args()
+    torch.set_num_threads(ARGS.threads)
+    torch.manual_seed(ARGS.seed)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rows = read_manifest(ARGS.data)
+    build_feature_cache(ARGS.data, rows)
+    feats = load_feature_cache(ARGS.data, rows)
+    config = ClassifierConfig(width=ARGS.width, window_frames=ARGS.window)
+    model = SoundCNN(config).to(device)
+    print(f"{sum(p.numel() for p in model.parameters())} params, device {device}", flush=True)
+    ckpt_dir = ARGS.data / "checkpoints"
+    state = {"step": 0, "elapsed_s": 0.0, "history": []}
+    if not ARGS.eval_only:
+        sampler = CropSampler(rows, feats, noise_bank(np.random.default_rng(ARGS.seed)),
+                              config.window_frames, np.random.default_rng(ARGS.seed))
+        state = train(model, sampler, rows, feats, device, ckpt_dir)
+    last = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=True)["state"]
+    best = SoundCNN.from_checkpoint(ckpt_dir / "best.pt")
+    figures = evaluate_all(best, ARGS.data, rows, Path("priors/sound"))
+    meta = {"command": " ".join(["python", *sys.argv]), "trained_at": time.strftime("%F %T %Z"),
+            "train_wall_s": round(last["elapsed_s"]), "steps": last["step"],
+            "best_step": torch.load(ckpt_dir / "best.pt", weights_only=True)["meta"]["step"],
+            "hardware": f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}",
+            "mel": dataclasses.asdict(MEL),
+            "data": data_summary(rows), "figures": figures, "val_history": last["history"]}
+    torch.save(best.checkpoint(meta), ARGS.out)
+    print(json.dumps(figures, indent=1), flush=True)
