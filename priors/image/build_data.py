@@ -2,7 +2,7 @@
 
 Run on demand, never in CI::
 
-    /tmp/venv/bin/python priors/image/build_data.py --out data/image [--cache data/cache/image]
+    .venv/bin/python priors/image/build_data.py --out data/image [--cache data/cache/image]
 
 Steps: fetch + unpack the four allowed packages (fetch.py, with a deny-list for the reserved
 evaluation sources) → list candidates (catalogue.py) → decode / rasterise / normalise each to a

@@ -1,6 +1,6 @@
 """Model-card figures for a built image prior bundle and its referee.
 
-    /tmp/venv/bin/python priors/image/evaluate.py --bundle priors/image/prior.pt \
+    .venv/bin/python priors/image/evaluate.py --bundle priors/image/prior.pt \
         --referee priors/image/referee.pt --out data/image/eval
 
 Writes ``OUT/figures.json`` and ``OUT/grid_CLASS.png``:

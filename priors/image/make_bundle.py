@@ -1,6 +1,6 @@
 """Assemble the shipped image prior from the training checkpoints.
 
-    /tmp/venv/bin/python priors/image/make_bundle.py --size 64 [--figures FIGURES.json]
+    .venv/bin/python priors/image/make_bundle.py --size 64 [--figures FIGURES.json]
 
 Takes the EMA generator of ``gan_SIZE/last.pt``, the DAE of ``prior_SIZE/last.pt`` and C from
 ``condition_SIZE/best.pt`` into one :class:`dreamengine.models.ImagePrior` at ``--out``

@@ -1,7 +1,7 @@
 """Train the condition classifier C, or the referee, on labelled real images only.
 
-    /tmp/venv/bin/python priors/image/train_condition.py --model condition
-    /tmp/venv/bin/python priors/image/train_condition.py --model referee --seed 1
+    .venv/bin/python priors/image/train_condition.py --model condition
+    .venv/bin/python priors/image/train_condition.py --model referee --seed 1
 
 Class-balanced sampling (each batch draws classes uniformly, then pictures) over the labelled
 ``train`` split and heavy augmentation, all batched tensor ops so they run on a GPU too: each

@@ -1,6 +1,6 @@
 """Train the generator G as a hinge GAN on every image in data/image (labelled or not).
 
-    /tmp/venv/bin/python priors/image/train_gan.py --size 64 --iters 20000
+    .venv/bin/python priors/image/train_gan.py --size 64 --iters 20000
 
 G (dreamengine.models.Generator, upsample + 3×3 conv, PixelNorm) against a spectral-norm
 discriminator D, hinge loss, Adam(0, 0.99), an EMA copy of G's weights (the one shipped), and

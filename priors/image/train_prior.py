@@ -1,6 +1,6 @@
 """Train the latent prior (PPGN's ε1 term) for a trained generator.
 
-    /tmp/venv/bin/python priors/image/train_prior.py --gan data/image/checkpoints/gan_64/last.pt
+    .venv/bin/python priors/image/train_prior.py --gan data/image/checkpoints/gan_64/last.pt
 
 Two phases, as in PPGN (whose DAE modelled the codes of real images):
 

@@ -1,6 +1,6 @@
 """Build the sound classifier's training data (run on demand, never in CI).
 
-    /tmp/venv/bin/python priors/sound/build_data.py --out data/sound [--cache data/cache]
+    .venv/bin/python priors/sound/build_data.py --out data/sound [--cache data/cache]
 
 Real recordings come only from the allowed Debian packages (``debs.TRAINING_PACKAGES``; the
 reserved evaluation packages are refused by ``debs.check_allowed``), labelled by the keyword

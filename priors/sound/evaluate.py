@@ -1,6 +1,6 @@
 """Evaluation of the sound classifier through the streaming inference path.
 
-    /tmp/venv/bin/python priors/sound/evaluate.py [--model priors/sound/classifier.pt]
+    .venv/bin/python priors/sound/evaluate.py [--model priors/sound/classifier.pt]
 
 Each clip is streamed as at run time: audio → ``StreamingLogMel`` (1,600-sample blocks) → the
 newest ``window_frames`` frames every ``hop_frames`` frames, the window pre-filled with the log

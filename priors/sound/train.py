@@ -1,6 +1,6 @@
 """Training recipe for the embedded sound-event classifier (reads top to bottom).
 
-    nice -n 5 /tmp/venv/bin/python priors/sound/train.py --minutes 32 --eval-every 8
+    nice -n 5 .venv/bin/python priors/sound/train.py --minutes 32 --eval-every 8
 
 Steps: (1) cache log-mel features of every clip in ``data/sound/features`` with the inference
 front end (``StreamingLogMel`` with ``MelConfig()`` defaults), at three playback rates (waveform
