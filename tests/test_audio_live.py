@@ -148,3 +148,38 @@ def test_live_listens_to_the_microphone(pulse: PulseServer, tmp_path: Path, gl_c
     assert "listening to" in proc.stderr and "demo clip" not in proc.stderr
     lines = (tmp_path / "rec" / "frames.jsonl").read_text().splitlines()
     assert len(lines) > 10
+
+
+@pytest.mark.slow
+def test_a_siren_played_into_the_microphone_is_heard_as_siren(pulse: PulseServer,
+                                                              tmp_path: Path) -> None:
+    """The bundled demo clip has a siren from 3 s to 7 s: through the virtual microphone and
+    the shipped classifier, siren must become the leading scene label while it sounds."""
+    import torch
+
+    from dreamengine.classifier import StreamingClassifier
+    from dreamengine.engine import load_config
+    from dreamengine.engine.build import SHIPPED_SOUND_CLASSIFIER, load_sound_model
+    from dreamengine.features import StreamingLogMel
+    from dreamengine.resources import demo_clip, priors_dir
+    from dreamengine.vocabulary import SCENE_LABELS
+
+    if not (priors_dir() / SHIPPED_SOUND_CLASSIFIER).is_file():
+        pytest.skip("no trained sound classifier is shipped")
+    player = pulse.play(demo_clip())
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(CAPTURE), "10",
+                             str(tmp_path / "x.npy")], env=pulse.env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = proc.communicate(timeout=90)
+    player.kill()
+    assert proc.returncode == 0, err
+    config = load_config()
+    model = load_sound_model(config, [])
+    stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"))
+    probs = np.stack(stream.push(StreamingLogMel(config.features).push(np.load(tmp_path /
+                                                                               "x.npy"))))
+    siren = model.config.labels.index("siren")
+    peak = int(probs[:, siren].argmax())
+    assert probs[peak, siren] > 0.5
+    scene = [model.config.labels.index(n) for n in SCENE_LABELS if n not in ("music", "siren")]
+    assert probs[peak, siren] > probs[peak, scene].max()
