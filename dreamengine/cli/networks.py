@@ -1,0 +1,94 @@
+"""Commands that run one network on its own: ``classify`` (sound) and ``sample`` (images)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+
+from dreamengine.config import parse_assignments
+from dreamengine.errors import DreamengineError
+
+
+def classify_command(args: argparse.Namespace) -> int:
+    import json
+
+    from dreamengine.engine import load_config
+    from dreamengine.engine.build import load_sound_model
+    from dreamengine.engine.classify import classify_file
+
+    config = load_config(args.config, parse_assignments(args.set))
+    warnings: list[str] = []
+    model = load_sound_model(config, warnings)
+    for warning in warnings:
+        print(f"dreamengine: note: {warning}", file=sys.stderr)
+    failed = 0
+    for path in args.files:
+        try:
+            result = classify_file(path, config, model)
+        except DreamengineError as exc:
+            failed += 1
+            print(json.dumps({"file": str(path), "error": str(exc)}), flush=True)
+            print(f"dreamengine: error: {exc}", file=sys.stderr)
+            continue
+        record: dict[str, object] = {"file": str(path), "probs": _rounded(result.labels,
+                                                                          result.probs)}
+        if args.windows:
+            record["windows"] = [{"t": round(float(t), 3), "probs": _rounded(result.labels, p)}
+                                 for t, p in zip(result.window_times, result.window_probs,
+                                                 strict=True)]
+        print(json.dumps(record), flush=True)
+    return 1 if failed else 0
+
+
+def parse_class_weights(items: list[str], labels: tuple[str, ...]) -> dict[str, float]:
+    """``["dog", "bird:0.5"]`` → ``{"dog": 1.0, "bird": 0.5}``, checked against ``labels``."""
+    target: dict[str, float] = {}
+    for item in items:
+        name, _, weight = item.partition(":")
+        if name not in labels:
+            raise DreamengineError(f"unknown class {name!r}; known: {', '.join(labels)}")
+        try:
+            value = float(weight) if weight else 1.0
+        except ValueError:
+            raise DreamengineError(f"class weight must be a number: {item!r}") from None
+        if value < 0:
+            raise DreamengineError(f"class weight must be >= 0: {item!r}")
+        target[name] = target.get(name, 0.0) + value
+    return target
+
+
+def sample_command(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import torch
+
+    from dreamengine.engine import load_config
+    from dreamengine.engine.build import load_image_prior, resolve_device
+    from dreamengine.engine.sample import sample_images
+    from dreamengine.recording import FrameLog, atomic_write_bytes, encode_png, prepare_output_dir
+
+    config = load_config(args.config, parse_assignments(args.set))
+    if args.steps < 0:
+        raise DreamengineError(f"--steps must be >= 0, got {args.steps}")
+    torch.set_num_threads(config.dream.torch_threads)
+    warnings: list[str] = []
+    prior, _ = load_image_prior(config, resolve_device(config.dream.device), warnings)
+    for warning in warnings:
+        print(f"dreamengine: note: {warning}", file=sys.stderr)
+    target = parse_class_weights(args.classes, prior.labels)
+    out = prepare_output_dir(args.out)
+    images = sample_images(prior, target, args.n, args.steps, args.seed, config.sampler)
+    stem = "_".join(sorted(target))
+    with FrameLog(out / "frames.jsonl") as log:
+        for i, image in enumerate(images):
+            name = f"{stem}_{i:03d}.png"
+            atomic_write_bytes(out / name, encode_png(image))
+            log.write({"file": name, "index": i, "seed": args.seed, "target": target,
+                       "steps": args.steps, "sampler": dataclasses.asdict(config.sampler)})
+    print(f"samples: {out.resolve()}/{stem}_*.png  log: {out.resolve()}/frames.jsonl")
+    return 0
+
+
+def _rounded(labels: tuple[str, ...], probs: Iterable[float]) -> dict[str, float]:
+    return {name: round(float(p), 4) for name, p in zip(labels, probs, strict=True)}

@@ -1,0 +1,139 @@
+"""The argument parser: every subcommand, its options and their types."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from dreamengine import __version__
+
+DESCRIPTION = "dreamengine: hears sound events and dreams them on one evolving canvas."
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 640x360, got {text!r}") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise argparse.ArgumentTypeError(f"size must be between 16 and 8192 per side, got {text!r}")
+    return w, h
+
+
+def _positive(kind: type) -> Callable[[str], float | int]:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        return value
+    return parse
+
+
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config value, e.g. --set sampler.lr=0.1 (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="print only the result")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dreamengine", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"dreamengine {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = sub.add_parser("render", help="render an audio file to PNG frames, headless")
+    render.add_argument("--input", type=Path, required=True, metavar="FILE", help="audio file")
+    render.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    render.add_argument("--size", type=_size, default=(640, 360), metavar="WxH",
+                        help="output size in pixels (default 640x360)")
+    render.add_argument("--fps", type=_positive(float), default=30.0, metavar="N",
+                        help="frames per second (default 30)")
+    render.add_argument("--seconds", type=_positive(float), metavar="S",
+                        help="render only the first S seconds (default: the whole file)")
+    render.add_argument("--video", action="store_true",
+                        help="also encode DIR/video.mp4 with the audio (needs ffmpeg)")
+    _add_config_options(render)
+
+    demo = sub.add_parser("demo", help="render the bundled demo clip (PNG frames and a video)")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR",
+                      help="output folder (default out/demo)")
+    demo.add_argument("--size", type=_size, default=(640, 360), metavar="WxH")
+    demo.add_argument("--fps", type=_positive(float), default=30.0, metavar="N")
+    demo.add_argument("--seconds", type=_positive(float), metavar="S")
+    _add_config_options(demo)
+
+    live = sub.add_parser("live", help="show the dream of an input in a window, in real time",
+                          epilog="keys in the window:\n" + key_help(),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    live.add_argument("--input", type=Path, metavar="FILE",
+                      help="audio file played in real time (default: the microphone)")
+    live.add_argument("--device", metavar="NAME|INDEX",
+                      help="input device, by index or part of its name (default: the default one)")
+    live.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    live.add_argument("--play", action="store_true",
+                      help="with --input: also play the file on the speakers")
+    live.add_argument("--record", type=Path, metavar="DIR",
+                      help="record a replayable session (PNG frames, frames.jsonl, latents)")
+    live.add_argument("--headless", action="store_true", help="no window: render offscreen")
+    live.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                      help="window or frame size (default 1280x720)")
+    live.add_argument("--seconds", type=_positive(float), metavar="S",
+                      help="stop after S seconds (default: at the end of the input)")
+    live.add_argument("--fullscreen", action="store_true", help="take a whole monitor")
+    live.add_argument("--monitor", type=int, default=0, metavar="N", help="monitor for fullscreen")
+    live.add_argument("--fps", type=_positive(float), default=60.0, metavar="N",
+                      help="frame-rate cap (default 60)")
+    live.add_argument("--record-fps", type=_positive(float), default=30.0, metavar="N",
+                      help="frames per second written while recording (default 30)")
+    live.add_argument("--camera", type=Path, metavar="DEVICE",
+                      help="also send frames to a v4l2loopback device, e.g. /dev/video10")
+    live.add_argument("--video", action="store_true",
+                      help="with --record: encode DIR/video.mp4 with the audio afterwards")
+    _add_config_options(live)
+
+    classify = sub.add_parser("classify", help="sound-event probabilities of audio files")
+    classify.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    classify.add_argument("--json", action="store_true",
+                          help="one JSON object per file per line (the default output)")
+    classify.add_argument("--windows", action="store_true",
+                          help="also give the vector of every analysis window over time")
+    classify.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
+    classify.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    sample = sub.add_parser("sample", help="PPGN samples of image classes from fresh latents")
+    sample.add_argument("--class", dest="classes", action="append", required=True,
+                        metavar="LABEL[:WEIGHT]", help="an image class, repeatable to mix them")
+    sample.add_argument("--n", type=_positive(int), default=4, metavar="N",
+                        help="samples (seeds) to draw (default 4)")
+    sample.add_argument("--steps", type=int, default=200, metavar="S",
+                        help="PPGN steps per sample (default 200)")
+    sample.add_argument("--seed", type=int, default=0, metavar="SEED")
+    sample.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    _add_config_options(sample)
+
+    replay = sub.add_parser("replay", help="re-render a recorded session at any size")
+    replay.add_argument("session", type=Path, metavar="SESSION_DIR",
+                        help="a folder written by render or live --record")
+    replay.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    replay.add_argument("--size", type=_size, metavar="WxH",
+                        help="output size (default: the recorded size), e.g. 3840x2160")
+    replay.add_argument("--video", action="store_true",
+                        help="also encode DIR/video.mp4 with the session's audio (needs ffmpeg)")
+    replay.add_argument("--quiet", action="store_true", help="print only the result")
+
+    bench = sub.add_parser("bench", help="time each pipeline stage and print a table")
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead")
+    bench.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
+    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def key_help() -> str:
+    from dreamengine.engine.keys import help_text
+
+    return help_text()

@@ -1,0 +1,174 @@
+"""Commands that render: ``render``, ``demo``, ``live``, ``replay`` and ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from dreamengine.config import parse_assignments
+from dreamengine.errors import DreamengineError
+
+
+def sayer(quiet: bool) -> Callable[[str], None]:
+    """Progress and notes go to stderr unless ``--quiet``; results go to stdout."""
+
+    def say(message: str) -> None:
+        if not quiet:
+            print(message, file=sys.stderr)
+
+    return say
+
+
+def render_command(args: argparse.Namespace) -> int:
+    """``render`` and ``demo`` (the bundled clip, with a video)."""
+    from dreamengine.engine import RenderRequest, load_config, render_file
+
+    if args.command == "demo":
+        from dreamengine.resources import demo_clip
+
+        args.input, args.video = demo_clip(), True
+
+    config = load_config(args.config, parse_assignments(args.set))
+    request = RenderRequest(args.input, args.out, args.size, args.fps, args.seconds)
+    say = sayer(args.quiet)
+
+    t0 = time.perf_counter()
+    summary = render_file(config, request, progress=_progress_printer(say))
+    for warning in summary.warnings:
+        say(f"note: {warning}")
+    elapsed = time.perf_counter() - t0
+    say(f"rendered {summary.frames} frames ({summary.keyframes} keyframes) in {elapsed:.1f} s")
+    _report_output(args.out, say)
+    if args.video:
+        _video(args.out, args.fps, args.input, summary.frames, say)
+    return 0
+
+
+def live_command(args: argparse.Namespace) -> int:
+    import os
+
+    from dreamengine.engine import load_config
+    from dreamengine.engine.live import LiveRequest, run_live
+    from dreamengine.resources import demo_clip
+
+    say = sayer(args.quiet)
+    if args.list_devices:
+        return _list_devices()
+    config = load_config(args.config, parse_assignments(args.set))
+    source = args.input
+    if source is None and not _input_device_available(args.device, say):
+        source = demo_clip()
+        say(f"note: playing the bundled demo clip instead: {source}")
+    headless = args.headless
+    if not headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        headless = True
+        say("note: no display (DISPLAY is not set): rendering offscreen instead of a window")
+    record = args.record
+    if headless and record is None:
+        record = Path("out") / time.strftime("live-%Y%m%d-%H%M%S")
+        say(f"note: headless with nothing to show on: recording to {record}")
+    request = LiveRequest(source, args.size, headless, record, args.seconds, args.fullscreen,
+                          args.monitor, args.fps, args.record_fps, args.camera, args.device,
+                          args.play)
+    summary = run_live(config, request, say)
+    for message in summary.messages:
+        say(f"warning: {message}")
+    p = summary.frame_ms
+    say(f"showed {summary.frames} frames, {summary.keyframes} keyframes; frame time median "
+        f"{p.get('p50', 0):.1f} ms, p99 {p.get('p99', 0):.1f} ms")
+    if summary.recording is not None and record is not None:
+        rec = summary.recording
+        say(f"recorded {rec.written} frames ({rec.dropped} dropped) to {record.resolve()}")
+        _report_output(record, say)
+        if args.video and rec.written:
+            heard = record / "audio.wav"
+            _video(record, args.record_fps, heard if heard.is_file() else None, rec.written, say)
+    return 0
+
+
+def _input_device_available(device: str | None, say: Callable[[str], None]) -> bool:
+    """True when the input device can be found; otherwise says what is missing."""
+    try:
+        from dreamengine.audio.live import find_input_device
+
+        find_input_device(device)
+        return True
+    except (DreamengineError, OSError) as exc:  # OSError: PortAudio itself is missing
+        say(f"note: no microphone: {exc}")
+        return False
+
+
+def _list_devices() -> int:
+    from dreamengine.audio.live import describe_devices, list_input_devices
+
+    devices = list_input_devices()
+    if not devices:
+        print(describe_devices(devices))
+    for d in devices:
+        print(f"{d.index:3d}  {d.name}  ({d.channels} ch, {d.default_sr:g} Hz)")
+    return 0
+
+
+def replay_command(args: argparse.Namespace) -> int:
+    import json
+
+    from dreamengine.engine import replay_session
+
+    say = sayer(args.quiet)
+
+    t0 = time.perf_counter()
+    summary = replay_session(args.session, args.out, args.size, _progress_printer(say))
+    say(f"replayed {summary.frames} frames ({summary.keyframes} keyframes) in "
+        f"{time.perf_counter() - t0:.1f} s")
+    _report_output(args.out, say)
+    if args.video:
+        meta = json.loads((args.session / "session.json").read_text())
+        heard = args.session / "audio.wav"
+        audio = heard if heard.is_file() else Path(meta["input"]) if meta.get("input") else None
+        _video(args.out, float(meta.get("fps") or 30.0), audio, summary.frames, say)
+    return 0
+
+
+def _report_output(out_dir: Path, say: Callable[[str], None]) -> None:
+    out = out_dir.resolve()
+    print(f"frames: {out}/frame_*.png  log: {out}/frames.jsonl")
+
+
+def _video(out_dir: Path, fps: float, audio: Path | None, frames: int,
+           say: Callable[[str], None]) -> None:
+    from dreamengine.recording import encode_video, ffmpeg_available
+
+    if not ffmpeg_available():
+        say("note: ffmpeg is not installed, so no video was written")
+        return
+    if audio is not None and not audio.is_file():
+        say(f"note: the audio {audio} is gone; the video is silent")
+        audio = None
+    video = encode_video(out_dir, fps, out_dir / "video.mp4", audio=audio, seconds=frames / fps)
+    print(f"video: {video.resolve()}")
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    import json
+
+    from dreamengine.engine import load_config
+    from dreamengine.engine.bench import format_table, run_all
+
+    figures = run_all(load_config(args.config, parse_assignments(args.set)))
+    print(json.dumps(figures) if args.json else format_table(figures))
+    return 0
+
+
+def _progress_printer(say: Callable[[str], None]) -> Callable[[int, int], None]:
+    state = {"last": -1}
+
+    def progress(done: int, total: int) -> None:
+        percent = 100 * done // total
+        if percent // 10 != state["last"] // 10 or done == total:
+            state["last"] = percent
+            say(f"  {done}/{total} frames")
+
+    return progress
