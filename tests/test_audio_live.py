@@ -90,14 +90,19 @@ CAPTURE = """
 """
 
 
+def capture(pulse: PulseServer, seconds: float, out: Path) -> subprocess.Popen[str]:
+    """Record ``seconds`` from the virtual microphone into ``out`` (.npy) in a child process."""
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(CAPTURE), str(seconds),
+                             str(out)], env=pulse.env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 def test_a_tone_played_into_the_virtual_microphone_is_recorded(pulse: PulseServer,
                                                               tmp_path: Path) -> None:
     wav = tmp_path / "tone.wav"
     sf.write(wav, sine(440, 10.0, 48000, amplitude=0.5), 48000)
     player = pulse.play(wav)  # longer than the capture, whatever the start-up delays
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(CAPTURE), "3.5",
-                             str(tmp_path / "x.npy")], env=pulse.env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = capture(pulse, 3.5, tmp_path / "x.npy")
     out, err = proc.communicate(timeout=60)
     player.kill()
     assert proc.returncode == 0, err
@@ -114,9 +119,7 @@ def test_a_tone_played_into_the_virtual_microphone_is_recorded(pulse: PulseServe
 @pytest.mark.slow
 def test_a_vanished_device_gives_silence_then_reconnects(pulse: PulseServer,
                                                           tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(CAPTURE), "9",
-                             str(tmp_path / "x.npy")], env=pulse.env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = capture(pulse, 9, tmp_path / "x.npy")
     time.sleep(3)
     pulse.proc.terminate()  # the device vanishes
     pulse.proc.wait(timeout=10)
@@ -167,9 +170,7 @@ def test_a_siren_played_into_the_microphone_is_heard_as_siren(pulse: PulseServer
     if not (priors_dir() / SHIPPED_SOUND_CLASSIFIER).is_file():
         pytest.skip("no trained sound classifier is shipped")
     player = pulse.play(demo_clip())
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(CAPTURE), "10",
-                             str(tmp_path / "x.npy")], env=pulse.env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = capture(pulse, 10, tmp_path / "x.npy")
     _, err = proc.communicate(timeout=90)
     player.kill()
     assert proc.returncode == 0, err

@@ -34,7 +34,7 @@ class StreamingClassifier:
         hop = self.model.config.hop_frames
         out = []
         for frame in frames:
-            self._window = np.roll(self._window, -1, axis=1)
+            self._window[:, :-1] = self._window[:, 1:]  # shift in place: no allocation per hop
             self._window[:, -1] = frame
             self._since_last += 1
             if self._since_last >= hop:
