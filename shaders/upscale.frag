@@ -7,6 +7,7 @@
 uniform sampler2D source;    // linear filtering, clamped edges
 uniform vec2 source_size;    // texels
 uniform vec2 crop;           // fraction of the source shown per axis (cover-fit, never stretch)
+uniform float pulse;         // the picture swells by this fraction about the centre (onsets)
 
 in vec2 uv;
 out vec4 color;
@@ -50,7 +51,7 @@ vec3 b_spline(vec2 p) {
 }
 
 void main() {
-    vec2 p = ((uv - 0.5) * crop + 0.5) * source_size;
+    vec2 p = ((uv - 0.5) * crop / (1.0 + pulse) + 0.5) * source_size;
 #ifdef B_SPLINE
     vec3 rgb = b_spline(p);
 #else

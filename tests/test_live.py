@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import torch
 
+from dreamengine.engine.config import EngineConfig
+from dreamengine.engine.control import Controls
 from dreamengine.engine.dream import Dream
 from dreamengine.engine.keys import apply_key, help_text
 from dreamengine.engine.worker import DreamWorker
@@ -78,22 +80,32 @@ def test_worker_survives_a_failing_step() -> None:
     assert len(worker.errors) == 1 and "boom" in worker.errors[0]
 
 
-def test_keys_change_the_render_config() -> None:
-    cfg = RenderConfig()
-    cfg2, action = apply_key("o", cfg)
-    assert cfg2.overlay and action is None
-    faster, _ = apply_key("=", cfg)
-    assert faster.zoom_per_s - 1 == pytest.approx((cfg.zoom_per_s - 1) * 1.25)
-    still, _ = apply_key("space", cfg)
-    assert still.zoom_per_s == 1.0 and still.rotate_deg_per_s == 0.0
-    moving, _ = apply_key("space", still)
-    assert moving.zoom_per_s == cfg.zoom_per_s
+def test_keys_go_through_the_control_bus() -> None:
+    controls = Controls(EngineConfig(), ("dog", "bird"))
+    assert apply_key("o", controls, t=1.5) is None and controls.render.overlay
+    apply_key("=", controls)
+    base = RenderConfig()
+    assert controls.render.zoom_per_s - 1 == pytest.approx((base.zoom_per_s - 1) * 1.25)
+    apply_key("space", controls)
+    assert controls.render.zoom_per_s == 1.0
+    apply_key("space", controls)
+    assert controls.render.zoom_per_s == base.zoom_per_s
     for _ in range(40):
-        cfg, _ = apply_key("]", cfg)
-    assert cfg.decay_per_s == 1.0  # clamped
-    assert apply_key("escape", cfg)[1] == "quit" and apply_key("f", cfg)[1] == "fullscreen"
-    assert apply_key("%", cfg) == (cfg, None)
-    assert "overlay" in help_text()
+        apply_key("]", controls)
+    assert controls.render.decay_per_s == 1.0  # clamped to the parameter's range
+    apply_key("e", controls)
+    assert controls.sampler.eps2 == pytest.approx(SamplerConfig().eps2 * 1.25)
+    for _ in range(3):
+        apply_key("K", controls)
+    assert controls.sampler.steps_per_keyframe == 1  # never below its range
+    assert apply_key("escape", controls) == "quit" and apply_key("f", controls) == "fullscreen"
+    assert apply_key("x", controls) == "reseed"
+    assert apply_key("%", controls) is None
+    log = controls.drain()
+    assert log[0] == {"t": 1.5, "control": "render.overlay", "value": True, "source": "key"}
+    assert [c["control"] for c in log[-3:]] == ["quit", "fullscreen", "reseed"]
+    assert controls.take_actions() == ["quit", "fullscreen", "reseed"]
+    assert "overlay" in help_text() and "spatial" in help_text()
 
 
 @pytest.mark.slow

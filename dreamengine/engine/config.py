@@ -10,12 +10,12 @@ from dreamengine.audio import AudioConfig
 from dreamengine.classifier import ClassifierConfig
 from dreamengine.config import apply_overrides, load_toml
 from dreamengine.errors import DreamengineError
-from dreamengine.features import MelConfig
+from dreamengine.features import DynamicsConfig, MelConfig
 from dreamengine.models import ImagePriorConfig
 from dreamengine.recording import RecordingConfig
 from dreamengine.render import RenderConfig
 from dreamengine.sampler import SamplerConfig
-from dreamengine.selection import SelectionConfig
+from dreamengine.selection import SelectionConfig, class_weights
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class PathsConfig:
 class EngineConfig:
     audio: AudioConfig = field(default_factory=AudioConfig)
     features: MelConfig = field(default_factory=MelConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
@@ -68,6 +69,9 @@ class EngineConfig:
         if self.render.upscale not in ("catmull-rom", "b-spline"):
             raise DreamengineError(
                 f"render.upscale must be catmull-rom or b-spline, got {self.render.upscale!r}")
+        if self.selection.temperature <= 0:
+            raise DreamengineError("selection.temperature must be positive")
+        class_weights(self.selection.weights)  # a malformed item raises, naming it
         if self.features.fmax > self.features.sr / 2:
             raise DreamengineError("features.fmax must not exceed features.sr / 2")
         return self

@@ -13,7 +13,15 @@ import numpy as np
 import torch
 
 from dreamengine.models import ImagePrior
-from dreamengine.sampler import PPGNSampler, SamplerConfig, class_log_prob, target_vector
+from dreamengine.sampler import (
+    Objective,
+    PPGNSampler,
+    SamplerConfig,
+    class_log_prob,
+    regional_log_prob,
+    spatial_parts,
+    target_vector,
+)
 
 
 @dataclass(frozen=True)
@@ -31,18 +39,36 @@ class Dream:
         self.params = params
         self.device = device
         self.sampler = PPGNSampler(prior.generator, prior.prior.score)
-        self.noise = torch.Generator().manual_seed(seed + 1)
-        latent_dim = prior.config.generator.latent_dim
-        self.h = PPGNSampler.initial_latent(latent_dim, seed, params.clip).to(device)
-        self._last_good = self.h.clone()
         self.resets = 0
+        self.reseed(seed)
+
+    def reseed(self, seed: int) -> None:
+        """Start again from the fresh latent of ``seed`` (and its noise stream)."""
+        self.seed = seed
+        self.noise = torch.Generator().manual_seed(seed + 1)
+        latent_dim = self.prior.config.generator.latent_dim
+        self.h = PPGNSampler.initial_latent(latent_dim, seed, self.params.clip).to(self.device)
+        self._last_good = self.h.clone()
+
+    def reset(self) -> None:
+        """Back to the current seed's first latent."""
+        self.reseed(self.seed)
+
+    def objective(self, target: Mapping[str, float]) -> Objective | None:
+        """The class term for ``target``: a weighted mixture, or with ``spatial`` one region
+        of the canvas per class; ``None`` (drift on the prior) for an empty target."""
+        if not target:
+            return None
+        weights = target_vector(target, self.prior.labels).to(self.device)
+        condition = self.prior.condition
+        if self.params.spatial and int((weights > 0).sum()) > 1:
+            size = min(condition.config.input_size, self.prior.config.generator.size)
+            return regional_log_prob(condition, spatial_parts(weights), size)
+        return class_log_prob(condition, weights)
 
     def keyframe(self, target: Mapping[str, float]) -> Keyframe:
         """Run ``steps_per_keyframe`` steps toward ``target`` (empty: drift on the prior)."""
-        objective = None
-        if target:
-            weights = target_vector(target, self.prior.labels).to(self.device)
-            objective = class_log_prob(self.prior.condition, weights)
+        objective = self.objective(target)
         score = 0.0
         for _ in range(self.params.steps_per_keyframe):
             result = self.sampler.step(self.h, objective, self.params, self.noise)

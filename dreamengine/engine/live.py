@@ -20,6 +20,7 @@ from dreamengine.audio.live import LiveSource
 from dreamengine.clock import WallClock
 from dreamengine.engine.build import load_models, resolve_device
 from dreamengine.engine.config import EngineConfig
+from dreamengine.engine.control import Controls
 from dreamengine.engine.dream import Dream
 from dreamengine.engine.keys import apply_key
 from dreamengine.engine.offline import Hearing, session_meta
@@ -162,8 +163,11 @@ class _Loop:
         self.source = source
         length = source.duration if isinstance(source, FileSource) else float("inf")
         self.duration = request.seconds or length
+        classes = tuple(dict.fromkeys(models.image.labels + models.sound.config.labels))
+        self.controls = Controls(config, classes)
         self.render_cfg = config.render
         self.sampler = dataclasses.asdict(config.sampler)
+        self.worker_errors = 0
         self.timer = StageTimer()
         self.clock = WallClock()
         self.index = 0
@@ -186,7 +190,9 @@ class _Loop:
     def step(self) -> None:
         t = self.clock.now()
         keys, closed = self.surface.poll()
-        self._handle_keys(keys)
+        for name in keys:
+            apply_key(name, self.controls, t)
+        self._apply_controls()
         if closed or t >= self.duration:
             self.running = False
             return
@@ -200,12 +206,15 @@ class _Loop:
             self.key_seq = published.seq
             key = published.keyframe
             self.show.keyframe(key.image, t, key.latent, {"target": published.target})
-        params = frame_params(self.render_cfg, t, t - self.last_t)
+        params = frame_params(self.render_cfg, t, t - self.last_t, self.hearing.drive)
         write = self.recording and t >= self.next_record_t
         if write:
             self.next_record_t = max(self.next_record_t + 1 / self.request.record_fps, t)
         record = {**self.hearing.record(), "sampler": self.sampler,
                   "audio_overflows": int(getattr(self.source, "overflows", 0))}
+        changes = self.controls.drain()
+        if changes:
+            record["controls"] = changes
         rgb = self.show.frame(self.index, params, record, save=write,
                               read=self.camera is not None)
         if self.surface.window is not None:
@@ -214,12 +223,25 @@ class _Loop:
             self.camera.submit(rgb)
         self._say_once_stopped()
         self._say_source_messages()
+        self._say_worker_messages()
         self.index += 1
         self.last_t = t
 
-    def _handle_keys(self, keys: list[str]) -> None:
-        for key in keys:
-            self.render_cfg, action = apply_key(key, self.render_cfg)
+    def _apply_controls(self) -> None:
+        """Hand what changed on the control bus to the renderer, the selector and the worker,
+        and carry out the actions."""
+        c = self.controls
+        dirty = c.take_dirty()
+        if "render" in dirty:
+            self.render_cfg = c.render
+        if "selection" in dirty:
+            self.hearing.selector.config = c.selection
+        if "sampler" in dirty:
+            self.worker.set_params(c.sampler)
+            self.sampler = dataclasses.asdict(c.sampler)
+        if "dream" in dirty:
+            self.worker.set_rate(c.keyframes_per_s)
+        for action in c.take_actions():
             if action == "quit":
                 self.running = False
             elif action == "fullscreen" and self.surface.window is not None:
@@ -227,6 +249,15 @@ class _Loop:
             elif action == "record" and self.show.recorder is not None:
                 self.recording = not self.recording
                 self.say(f"recording {'on' if self.recording else 'paused'}")
+            elif action == "reset":
+                self.worker.reset()
+            elif action == "reseed":
+                self.worker.reseed(c.seed)
+
+    def _say_worker_messages(self) -> None:
+        while self.worker_errors < len(self.worker.errors):
+            self.say(f"note: {self.worker.errors[self.worker_errors]}")
+            self.worker_errors += 1
 
     def _resize(self) -> None:
         """Follow the window's size, unless recording or feeding a camera: those keep the

@@ -26,7 +26,7 @@ from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.dream import Dream
 from dreamengine.engine.show import Show
 from dreamengine.engine.timing import StageTimer
-from dreamengine.features import StreamingLogMel
+from dreamengine.features import Drive, Dynamics, StreamingLogMel
 from dreamengine.recording import RecordingSummary, SessionRecorder
 from dreamengine.render import Renderer, create_headless_context, frame_params
 from dreamengine.selection import Selection, Selector
@@ -78,11 +78,14 @@ class AudioSource(Protocol):
 
 
 class Hearing:
-    """Audio → log-mel → sound CNN → selection, advanced to a given time."""
+    """Audio → log-mel → sound CNN → selection (the slow path), and log-mel → dynamics (the
+    fast path), advanced to a given time."""
 
     def __init__(self, source: AudioSource, config: EngineConfig, models: Models) -> None:
         self.source = source
         self.mel = StreamingLogMel(config.features)
+        self.dynamics = Dynamics(config.dynamics, config.features)
+        self.drive = Drive()
         self.classifier = StreamingClassifier(models.sound, config.features.log_floor,
                                               torch.device("cpu"))
         self.selector = Selector(config.selection, models.sound.config.labels, models.class_map)
@@ -95,6 +98,7 @@ class Hearing:
         self.heard = self.source.read_until(t)
         with timer.stage("features"):
             frames = self.mel.push(self.heard)
+            self.drive = self.dynamics.push(frames)
         with timer.stage("classify"):
             vectors = self.classifier.push(frames)
         for probs in vectors:
@@ -104,7 +108,7 @@ class Hearing:
     def record(self) -> dict[str, Any]:
         """The frame-log fields describing what is heard and dreamed."""
         return {"probs": dict(zip(self.selector.labels, self.selection.probs, strict=True)),
-                "target": self.selection.target}
+                "target": self.selection.target, "drive": dataclasses.asdict(self.drive)}
 
 
 def render_file(config: EngineConfig, request: RenderRequest,
@@ -138,7 +142,7 @@ def render_file(config: EngineConfig, request: RenderRequest,
                 show.keyframe(key.image, next_key_t, key.latent, {"target": selection.target})
                 next_key_t += key_interval
             with timer.stage("render_and_record"):
-                params = frame_params(config.render, t, clock.dt)
+                params = frame_params(config.render, t, clock.dt, hearing.drive)
                 show.frame(index, params, {**hearing.record(), "sampler": sampler})
             clock.tick()
             if progress is not None:

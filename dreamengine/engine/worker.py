@@ -3,8 +3,9 @@
 The render loop calls :meth:`DreamWorker.request` with the current selection every frame and
 :meth:`DreamWorker.latest` to pick up a new keyframe; neither ever waits for the sampler. The
 worker keeps stepping with the newest request it has, so the canvas evolves even while the
-selection stands still. A failure inside a step is reported once and the dream goes on from its
-last good latent.
+selection stands still. Live parameter changes (step sizes, rate, reset, re-seed) queue as
+commands applied between keyframes. A failed step or a non-finite latent is reported once and
+the dream goes on from its last good latent.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dreamengine.engine.dream import Dream, Keyframe
+from dreamengine.sampler import SamplerConfig
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class DreamWorker:
         self._target: dict[str, float] = {}
         self._request_seq = 0
         self._published: Published | None = None
+        self._commands: list[tuple[str, object]] = []  # applied between keyframes, in order
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dream", daemon=True)
@@ -46,6 +49,38 @@ class DreamWorker:
         with self._lock:
             self._target = dict(target)
             self._request_seq += 1
+
+    def set_params(self, params: SamplerConfig) -> None:
+        """New step sizes from the next keyframe on (never blocks)."""
+        self._command("params", params)
+
+    def set_rate(self, keyframes_per_s: float) -> None:
+        self._command("rate", keyframes_per_s)
+
+    def reset(self) -> None:
+        """Back to the current seed's first latent."""
+        self._command("reset", None)
+
+    def reseed(self, seed: int) -> None:
+        """A fresh latent from ``seed``."""
+        self._command("reseed", seed)
+
+    def _command(self, name: str, value: object) -> None:
+        with self._lock:
+            self._commands.append((name, value))
+
+    def _apply_commands(self) -> None:
+        with self._lock:
+            commands, self._commands = self._commands, []
+        for name, value in commands:
+            if name == "params" and isinstance(value, SamplerConfig):
+                self.dream.params = value
+            elif name == "rate" and isinstance(value, (int, float)) and value > 0:
+                self.min_interval = 1.0 / value
+            elif name == "reset":
+                self.dream.reset()
+            elif name == "reseed" and isinstance(value, int):
+                self.dream.reseed(value)
 
     def latest(self) -> Published | None:
         """The newest published keyframe (check ``seq`` to see whether it is new)."""
@@ -61,6 +96,7 @@ class DreamWorker:
             if seq != seen:
                 self.requests_seen += 1
                 seen = seq
+            self._apply_commands()
             try:
                 key = self.dream.keyframe(target)
             except Exception as exc:  # a broken step must not end the show
@@ -68,6 +104,9 @@ class DreamWorker:
                 self.dream.h = self.dream._last_good.clone()
                 self._stop.wait(self.min_interval)
                 continue
+            if key.reset:
+                self._report("the dream's latent went non-finite; reset to the last good one "
+                             "(reported once; the count is in the summary)")
             with self._lock:
                 n = self._published.seq + 1 if self._published else 1
                 self._published = Published(n, key, dict(target))

@@ -147,9 +147,10 @@ class UpscalePass(_Pass):
             raise ValueError(f"unknown upscale filter {filter!r}; one of {list(UPSCALE_FILTERS)}")
         super().__init__(ctx, "upscale.frag", size, dtype="f1", defines=UPSCALE_FILTERS[filter])
 
-    def run(self, source: moderngl.Texture) -> moderngl.Texture:
+    def run(self, source: moderngl.Texture, pulse: float = 0.0) -> moderngl.Texture:
         self.set("source_size", tuple(float(s) for s in source.size))
         self.set("crop", cover_crop(source.size, self.size))
+        self.set("pulse", max(float(pulse), -0.5))
         return self._draw({"source": source})
 
 

@@ -103,7 +103,7 @@ class Renderer:
         graded = self._colour.run(canvas, params)
         if params.sharpen > 0:
             graded = self._sharpen.run(graded, params.sharpen)
-        out = self._upscale.run(graded)
+        out = self._upscale.run(graded, params.pulse)
         if params.overlay and self._overlay_text is not None:
             self._overlay.run(self._upscale.fbo, self._overlay_text,
                               (OVERLAY_MARGIN, OVERLAY_MARGIN))

@@ -46,3 +46,57 @@ def add(*terms: Objective) -> Objective:
 def scale(term: Objective, factor: float) -> Objective:
     """An objective multiplied by a constant."""
     return lambda image: factor * term(image)
+
+
+Box = tuple[float, float, float, float]  # left, top, width, height as fractions of the image
+
+
+def regions(n: int) -> list[Box]:
+    """Where ``n`` classes go in a spatial blend: 1 whole, 2 side by side, 3 left + two
+    stacked right, 4 quadrants. Square boxes overlap a little so the seams blend."""
+    if n <= 1:
+        return [(0.0, 0.0, 1.0, 1.0)]
+    if n == 2:
+        return [(0.0, 0.1875, 0.625, 0.625), (0.375, 0.1875, 0.625, 0.625)]
+    quad = [(0.0, 0.0, 0.5625, 0.5625), (0.4375, 0.0, 0.5625, 0.5625),
+            (0.0, 0.4375, 0.5625, 0.5625), (0.4375, 0.4375, 0.5625, 0.5625)]
+    if n == 3:
+        return [(0.0, 0.1875, 0.625, 0.625), quad[1], quad[3]]
+    return quad
+
+
+def crop(image: torch.Tensor, box: Box, size: int) -> torch.Tensor:
+    """The ``box`` of ``[B, 3, S, S]`` images, resampled to ``size``² (differentiable)."""
+    side = image.shape[-1]
+    x0, y0 = round(box[0] * side), round(box[1] * side)
+    w, h = max(1, round(box[2] * side)), max(1, round(box[3] * side))
+    part = image[:, :, y0 : y0 + h, x0 : x0 + w]
+    if part.shape[-2:] == (size, size):
+        return part
+    return F.interpolate(part, size=(size, size), mode="bilinear", align_corners=False,
+                         antialias=part.shape[-1] > size)
+
+
+def regional_log_prob(condition: Callable[[torch.Tensor], torch.Tensor],
+                      parts: list[tuple[torch.Tensor, Box]], size: int) -> Objective:
+    """The spatial blend: ``Σ_regions Σk wk log p(yk | crop)``, each region scored on its own
+    ``[n_classes]`` weights, so different classes grow in different parts of the canvas."""
+    terms = [_on_crop(class_log_prob(condition, weights), box, size) for weights, box in parts]
+    return add(*terms)
+
+
+def _on_crop(term: Objective, box: Box, size: int) -> Objective:
+    return lambda image: term(crop(image, box, size))
+
+
+def spatial_parts(weights: torch.Tensor, max_regions: int = 4) -> list[tuple[torch.Tensor, Box]]:
+    """One region per class with weight, strongest first (at most ``max_regions``), each
+    scored on a one-hot of its class times its weight."""
+    order = [int(i) for i in torch.argsort(weights, descending=True) if weights[i] > 0]
+    order = order[:max_regions]
+    parts = []
+    for i, box in zip(order, regions(len(order)), strict=True):
+        one = torch.zeros_like(weights)
+        one[i] = weights[i]
+        parts.append((one, box))
+    return parts

@@ -26,6 +26,7 @@ class SamplerConfig:
     lr: float = 0.08  # mean |Δh| contributed by the class term per step (latent units)
     steps_per_keyframe: int = 2  # PPGN steps between published keyframes
     clip: float = 3.0  # |h| never exceeds this (latent units)
+    spatial: bool = False  # give each selected class its own region of the canvas (up to 4)
 
 
 @dataclass(frozen=True)

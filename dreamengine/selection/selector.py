@@ -18,6 +18,10 @@ class SelectionConfig:
     release_s: float = 1.0  # s, time constant while it falls
     top_k: int = 3  # at most this many sound labels steer at once
     floor: float = 0.3  # smoothed probability below which a label steers nothing
+    temperature: float = 1.0  # target weights ∝ w^(1/T): < 1 favours the loudest, > 1 evens out
+    weights: tuple[str, ...] = ()  # user class weights, "label:factor" (e.g. "dog:2", "rain:0.5")
+    pins: tuple[str, ...] = ()  # classes always dreamed, as if heard at full strength
+    mutes: tuple[str, ...] = ()  # classes never dreamed (as sound labels and as image classes)
 
 
 @dataclass(frozen=True)
@@ -58,14 +62,39 @@ class Selector:
         return Selection(self.smoothed.copy(), self.target(self.smoothed))
 
     def target(self, smoothed: np.ndarray) -> dict[str, float]:
-        """Top-k labels above the floor, mapped to image classes, weights normalised to 1."""
-        order = np.argsort(-smoothed, kind="stable")[: self.config.top_k]
+        """Top-k unmuted labels above the floor, mapped to image classes, times the user
+        weights, plus the pins, sharpened or evened by the temperature, normalised to 1."""
+        cfg = self.config
+        mutes = set(cfg.mutes)
+        gains = class_weights(cfg.weights)
+        heard = [i for i in np.argsort(-smoothed, kind="stable") if self.labels[i] not in mutes]
         weights: dict[str, float] = {}
-        for i in order:
+        for i in heard[: cfg.top_k]:
             p = float(smoothed[i])
-            if p < self.config.floor:
+            if p < cfg.floor:
                 break
             for image_class, w in self.class_map.targets(self.labels[i]):
                 weights[image_class] = weights.get(image_class, 0.0) + p * w
+        for pin in cfg.pins:
+            weights[pin] = max(weights.get(pin, 0.0), 1.0)
+        weights = {k: v * gains.get(k, 1.0) for k, v in weights.items() if k not in mutes}
+        inv_t = 1.0 / max(cfg.temperature, 1e-3)
+        weights = {k: v**inv_t for k, v in weights.items() if v > 0}
         total = sum(weights.values())
         return {k: v / total for k, v in weights.items()} if total > 0 else {}
+
+
+def class_weights(items: tuple[str, ...]) -> dict[str, float]:
+    """``("dog:2", "rain:0.5")`` → ``{"dog": 2.0, "rain": 0.5}``; a malformed item raises a
+    ValueError naming it."""
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        try:
+            factor = float(value)
+        except ValueError:
+            factor = -1.0
+        if not sep or not name or not factor >= 0:
+            raise ValueError(f"class weight {item!r} must look like 'label:factor', factor >= 0")
+        out[name.strip()] = factor
+    return out

@@ -1,0 +1,260 @@
+"""The dream's speed beside the render loop, and how fast a class change reaches the screen.
+
+    .venv/bin/python benchmarks/bench_dream.py [--seconds 10] [--switches 12] [--json]
+
+Prints three tables:
+
+1. the sampler alone at each prior size (the shipped bundle, and seeded random networks of the
+   default architecture at 64 and 128 px): ms per PPGN step, steps/s and keyframes/s;
+2. the dream worker beside a headless render loop capped at 60 fps (1280×720): keyframes/s
+   reached and the loop's frame times (median, p99, the longest stall), against the loop alone;
+3. class-switch latency: the worker dreams class A, the target switches to B, and every third
+   rendered frame is read back and judged (by the referee when ``priors/image/referee.pt`` is
+   there, else by the condition net C, which is biased: it steers); the latency is the time
+   until B ranks first on the shown frame. This is the dream's share of the slow path; the
+   sound-to-screen figure adds hearing (``bench_hearing.py``).
+
+One torch thread, as in ``live``. Run on an otherwise idle machine; quote medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import replace
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dreamengine.engine import load_config
+from dreamengine.engine.bench import bench_dream
+from dreamengine.engine.build import load_image_prior
+from dreamengine.engine.config import EngineConfig
+from dreamengine.engine.dream import Dream
+from dreamengine.engine.worker import DreamWorker
+from dreamengine.models import ImagePrior, RefereeNet
+from dreamengine.render import Renderer, create_headless_context, frame_params
+from dreamengine.resources import priors_dir
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seconds", type=float, default=10.0, help="per render-loop run")
+    p.add_argument("--switches", type=int, default=12, help="class switches to time")
+    p.add_argument("--timeout", type=float, default=5.0, help="a switch slower than this misses")
+    p.add_argument("--json", action="store_true")
+    return p.parse_args()
+
+
+def sampler_alone(config: EngineConfig, prior: ImagePrior, trained: bool) -> list[dict]:
+    rows = []
+    if trained:
+        one = replace(config.sampler, steps_per_keyframe=1)
+        dream = Dream(prior, one, seed=0, device=torch.device("cpu"))
+        target = {prior.labels[0]: 0.6, prior.labels[1]: 0.4}
+        step = _median_ms(lambda: dream.keyframe(target), 20)
+        dream.params = config.sampler
+        key = _median_ms(lambda: dream.keyframe(target), 10)
+        rows.append({"prior": f"shipped {prior.config.generator.size} px", "step_ms": step,
+                     "steps_per_s": 1000 / step, "keyframes_per_s": 1000 / key})
+    for size in (64, 128):
+        fig = bench_dream(config, size, torch.device("cpu"))
+        rows.append({"prior": f"random {size} px", "step_ms": fig["dream_step_ms"],
+                     "steps_per_s": 1000 / fig["dream_step_ms"],
+                     "keyframes_per_s": fig["keyframes_per_s"]})
+    return rows
+
+
+def _median_ms(fn: Any, repeats: int) -> float:
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(times))
+
+
+class Loop:
+    """A headless render loop at up to 60 fps that shows the worker's keyframes."""
+
+    def __init__(self, config: EngineConfig, prior: ImagePrior, size: tuple[int, int]) -> None:
+        self.config = config
+        self.ctx = create_headless_context()
+        self.renderer = Renderer(self.ctx, size, prior.config.generator.size, config.render)
+        side = prior.config.generator.size
+        self.renderer.push_keyframe(np.zeros((side, side, 3), np.uint8), 0.0)
+        self.seq = 0
+        self.keyframes = 0
+
+    def frame(self, t: float, dt: float, worker: DreamWorker | None) -> None:
+        if worker is not None:
+            published = worker.latest()
+            if published is not None and published.seq != self.seq:
+                self.seq = published.seq
+                self.renderer.push_keyframe(published.keyframe.image, t)
+                self.keyframes += 1
+        self.renderer.render(frame_params(self.config.render, t, dt))
+
+    def run(self, seconds: float, worker: DreamWorker | None,
+            on_frame: Any = None) -> list[float]:
+        """Frame times (ms) of a run of ``seconds``, paced at 60 fps."""
+        start = last = time.perf_counter()
+        times = []
+        index = 0
+        while last - start < seconds:
+            t0 = time.perf_counter()
+            self.frame(t0 - start, t0 - last, worker)
+            self.ctx.finish()
+            if on_frame is not None:
+                on_frame(index, t0 - start)
+            index += 1
+            spare = 1 / 60 - (time.perf_counter() - t0)
+            if spare > 0:
+                time.sleep(spare)
+            times.append((time.perf_counter() - t0) * 1000)
+            last = t0
+        return times
+
+    def release(self) -> None:
+        self.renderer.release()
+        self.ctx.release()
+
+
+def beside_the_loop(config: EngineConfig, prior: ImagePrior, seconds: float) -> dict:
+    loop = Loop(config, prior, (1280, 720))
+    alone = loop.run(seconds, None)
+    dream = Dream(prior, config.sampler, seed=0, device=torch.device("cpu"))
+    worker = DreamWorker(dream, max_keyframes_per_s=240).start()
+    target = {prior.labels[0]: 0.6, prior.labels[1]: 0.4}
+    worker.request(target)
+    try:
+        loop.keyframes = 0
+        t0 = time.perf_counter()
+        together = loop.run(seconds, worker)
+        elapsed = time.perf_counter() - t0
+    finally:
+        worker.stop()
+        loop.release()
+
+    def stats(times: list[float]) -> dict:
+        return {"fps": 1000 / float(np.median(times)), "frame_ms_p50": float(np.median(times)),
+                "frame_ms_p99": float(np.percentile(times, 99)), "frame_ms_max": max(times)}
+
+    return {"alone": stats(alone), "with_worker": stats(together),
+            "keyframes_per_s_shown": loop.keyframes / elapsed,
+            "steps_per_keyframe": config.sampler.steps_per_keyframe}
+
+
+def judge_of(prior: ImagePrior) -> tuple[Any, str, int]:
+    path = priors_dir() / "image" / "referee.pt"
+    if path.is_file():
+        referee = RefereeNet.from_checkpoint(path)
+        return referee, "referee", int(referee.meta.get("input_size", 64))
+    return prior.condition, "condition net (biased: it steers)", prior.config.condition.input_size
+
+
+@torch.no_grad()
+def ranks_first(judge: Any, rgb: np.ndarray, side: int, index: int) -> bool:
+    h, w = rgb.shape[:2]
+    s = min(h, w)
+    square = rgb[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
+    x = torch.from_numpy(np.ascontiguousarray(square)).permute(2, 0, 1)[None].float() / 127.5 - 1
+    x = F.interpolate(x, size=(side, side), mode="area")
+    return int(judge(x).argmax(1)) == index
+
+
+def class_switches(config: EngineConfig, prior: ImagePrior, n: int, timeout: float) -> dict:
+    judge, judge_name, side = judge_of(prior)
+    classes = [c for c in prior.labels if c != "other"]
+    rng = np.random.default_rng(0)
+    loop = Loop(config, prior, (640, 360))
+    dream = Dream(prior, config.sampler, seed=0, device=torch.device("cpu"))
+    worker = DreamWorker(dream, max_keyframes_per_s=config.dream.keyframes_per_s).start()
+    latencies: list[float] = []
+    misses = 0
+    try:
+        for _ in range(n):
+            a, b = rng.choice(len(classes), size=2, replace=False)
+            worker.request({classes[a]: 1.0})
+            loop.run(2.0, worker)  # settle on A
+            worker.request({classes[b]: 1.0})
+            hit: list[float] = []
+            labels = judge.labels if judge_name == "referee" else prior.labels
+            index_b = labels.index(classes[b])
+
+            def check(i: int, t: float, index_b: int = index_b, hit: list[float] = hit) -> None:
+                if not hit and i % 3 == 0 and ranks_first(judge, loop.renderer.read(), side,
+                                                          index_b):
+                    hit.append(t)
+
+            loop.run(timeout, worker, check)
+            if hit:
+                latencies.append(hit[0])
+            else:
+                misses += 1
+    finally:
+        worker.stop()
+        loop.release()
+    out: dict[str, Any] = {"judge": judge_name, "switches": n, "misses": misses,
+                           "keyframes_per_s": config.dream.keyframes_per_s}
+    if latencies:
+        out |= {"median_s": float(np.median(latencies)),
+                "p90_s": float(np.percentile(latencies, 90))}
+    return out
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(1)
+    config = load_config()
+    warnings: list[str] = []
+    prior, _ = load_image_prior(config, torch.device("cpu"), warnings)
+    trained = prior.trained and not warnings
+    figures: dict[str, Any] = {"sampler": sampler_alone(config, prior, trained)}
+    figures["beside_loop"] = beside_the_loop(config, prior, args.seconds)
+    if trained:
+        figures["class_switch"] = class_switches(config, prior, args.switches, args.timeout)
+    else:
+        figures["class_switch"] = {"skipped": "no trained image prior is shipped"}
+    if args.json:
+        print(json.dumps(figures))
+        return
+    rows = [("prior", "ms/step", "steps/s", "keyframes/s")]
+    rows += [(r["prior"], f"{r['step_ms']:.1f}", f"{r['steps_per_s']:.1f}",
+              f"{r['keyframes_per_s']:.1f}") for r in figures["sampler"]]
+    print(table(rows), end="\n\n")
+    b = figures["beside_loop"]
+    rows = [("1280x720 loop", "fps", "ms p50", "ms p99", "ms max")]
+    for name in ("alone", "with_worker"):
+        s = b[name]
+        rows.append((name, f"{s['fps']:.1f}", f"{s['frame_ms_p50']:.1f}",
+                     f"{s['frame_ms_p99']:.1f}", f"{s['frame_ms_max']:.1f}"))
+    print(table(rows))
+    print(f"keyframes shown per second beside the loop: {b['keyframes_per_s_shown']:.1f} "
+          f"({b['steps_per_keyframe']} steps each, prior "
+          f"{'shipped' if trained else 'random'} {prior.config.generator.size} px)\n")
+    c = figures["class_switch"]
+    if "skipped" in c:
+        print(f"class switch: skipped ({c['skipped']})")
+    else:
+        nan = float("nan")
+        print(f"class switch ({c['judge']}, {c['switches']} switches at "
+              f"{c['keyframes_per_s']:g} keyframes/s): median {c.get('median_s', nan):.2f} s, "
+              f"p90 {c.get('p90_s', nan):.2f} s, {c['misses']} missed (> timeout)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The control bus: the one interface through which every live parameter changes.
+
+Keys in the window (and OSC and MIDI in the controls issue) call :meth:`Controls.set` with a
+dotted name and a value, or :meth:`Controls.act` with an action. The bus checks the value
+against the parameter's type and range (a bad one raises :class:`ControlError` naming it and
+changes nothing), keeps the current state, and queues every change with its time and source so
+the loop writes it to ``frames.jsonl``. The loop hands the new state to the dream worker, the
+selector and the renderer.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from dataclasses import dataclass, replace
+from typing import Any
+
+from dreamengine.engine.config import EngineConfig
+from dreamengine.errors import DreamengineError
+from dreamengine.render import RenderConfig
+from dreamengine.sampler import SamplerConfig
+from dreamengine.selection import SelectionConfig, class_weights
+
+
+class ControlError(DreamengineError):
+    """A control message with an unknown name or a bad value; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: type  # float, int or bool
+    low: float = 0.0
+    high: float = 1.0
+    unit: str = ""
+    help: str = ""
+
+
+_SAMPLER = {
+    "eps1": Param(float, 0.0, 5.0, "", "weight of the latent prior term"),
+    "eps2": Param(float, 0.0, 10.0, "", "weight of the class term"),
+    "eps3": Param(float, 0.0, 1.0, "latent units", "noise added per step"),
+    "lr": Param(float, 0.0, 1.0, "latent units", "mean |Δh| of the class term per step"),
+    "steps_per_keyframe": Param(int, 1, 64, "steps", "PPGN steps between keyframes"),
+    "clip": Param(float, 0.5, 10.0, "latent units", "|h| never exceeds this"),
+    "spatial": Param(bool, help="one region of the canvas per selected class"),
+}
+_SELECTION = {
+    "attack_s": Param(float, 0.0, 10.0, "s", "rise time of the smoothed probabilities"),
+    "release_s": Param(float, 0.0, 30.0, "s", "fall time of the smoothed probabilities"),
+    "top_k": Param(int, 1, 8, "classes", "classes that steer at once"),
+    "floor": Param(float, 0.0, 1.0, "probability", "below this a class steers nothing"),
+    "temperature": Param(float, 0.05, 10.0, "", "< 1 favours the loudest class"),
+}
+_RENDER = {
+    "crossfade_s": Param(float, 0.0, 10.0, "s", "keyframe cross-fade time"),
+    "zoom_per_s": Param(float, 0.1, 3.0, "×/s", "canvas scale per second"),
+    "rotate_deg_per_s": Param(float, -90.0, 90.0, "°/s", "rotation speed"),
+    "drift_x_per_s": Param(float, -1.0, 1.0, "widths/s", "sideways drift"),
+    "drift_y_per_s": Param(float, -1.0, 1.0, "heights/s", "vertical drift"),
+    "decay_per_s": Param(float, 0.0, 1.0, "share/s", "trail length"),
+    "keyframe_tau_s": Param(float, 0.0, 10.0, "s", "how fast the canvas takes the keyframe"),
+    "brightness": Param(float, -1.0, 1.0, "", "added brightness"),
+    "contrast": Param(float, 0.0, 4.0, "", "gain about mid-grey"),
+    "saturation": Param(float, 0.0, 4.0, "", "colour saturation"),
+    "hue_deg": Param(float, -180.0, 180.0, "°", "hue rotation"),
+    "sharpen": Param(float, 0.0, 4.0, "", "unsharp-mask amount"),
+    "overlay": Param(bool, help="show classes and parameters"),
+    "pulse_scale": Param(float, 0.0, 0.5, "fraction", "swell on an onset"),
+    "pulse_brightness": Param(float, 0.0, 1.0, "", "flash on an onset"),
+    "bass_zoom": Param(float, 0.0, 10.0, "×", "extra zoom speed at full bass"),
+    "level_brightness": Param(float, 0.0, 1.0, "", "brightness range from loudness"),
+    "treble_saturation": Param(float, 0.0, 4.0, "×", "extra saturation at full treble"),
+}
+PARAMS: dict[str, Param] = {
+    **{f"sampler.{k}": v for k, v in _SAMPLER.items()},
+    **{f"selection.{k}": v for k, v in _SELECTION.items()},
+    **{f"render.{k}": v for k, v in _RENDER.items()},
+    "dream.keyframes_per_s": Param(float, 0.5, 120.0, "1/s", "keyframes published per second"),
+}
+# per-class controls: weight.LABEL (factor), pin.LABEL and mute.LABEL (on/off)
+CLASS_CONTROLS = {"weight": Param(float, 0.0, 10.0, "×", "user weight of a class"),
+                  "pin": Param(bool, help="always dream this class"),
+                  "mute": Param(bool, help="never dream this class")}
+ACTIONS = ("reset", "reseed", "record", "fullscreen", "quit")
+
+
+class Controls:
+    """The live state and its change log."""
+
+    def __init__(self, config: EngineConfig, classes: tuple[str, ...]) -> None:
+        self.sampler: SamplerConfig = config.sampler
+        self.selection: SelectionConfig = config.selection
+        self.render: RenderConfig = config.render
+        self.keyframes_per_s = config.dream.keyframes_per_s
+        self.seed = config.dream.seed
+        self.classes = classes  # names valid after weight./pin./mute.
+        self.pending: list[dict[str, Any]] = []  # changes not yet written to frames.jsonl
+        self.actions: list[str] = []  # actions the loop has not carried out yet
+        self.dirty: builtins.set[str] = builtins.set()  # sections changed since last looked
+
+    def get(self, name: str) -> Any:
+        """The current value of a parameter or class control."""
+        section, _, key = name.partition(".")
+        if section in CLASS_CONTROLS:
+            self._check_class(name, key)
+            if section == "weight":
+                return _class_weights(self.selection).get(key, 1.0)
+            return key in getattr(self.selection, section + "s")
+        if name not in PARAMS:
+            raise ControlError(f"unknown control {name!r}")
+        if section == "dream":
+            return self.keyframes_per_s
+        return getattr(getattr(self, section), key)
+
+    def set(self, name: str, value: Any, source: str = "api", t: float | None = None) -> Any:
+        """Set ``name`` to ``value``; returns the value applied. Raises :class:`ControlError`
+        for an unknown name, a wrong type or an out-of-range value."""
+        section, _, key = name.partition(".")
+        if section in CLASS_CONTROLS:
+            self._check_class(name, key)
+            value = _checked(name, CLASS_CONTROLS[section], value)
+            self._set_class(section, key, value)
+        elif name in PARAMS:
+            value = _checked(name, PARAMS[name], value)
+            if section == "dream":
+                self.keyframes_per_s = value
+            else:
+                setattr(self, section, replace(getattr(self, section), **{key: value}))
+        else:
+            raise ControlError(f"unknown control {name!r}")
+        self.dirty.add(section if section in ("sampler", "render", "dream") else "selection")
+        self.pending.append({"t": t, "control": name, "value": value, "source": source})
+        return value
+
+    def act(self, action: str, source: str = "api", t: float | None = None) -> None:
+        """Queue an action (reset, reseed, record, fullscreen, quit) for the loop."""
+        if action not in ACTIONS:
+            raise ControlError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+        if action == "reseed":
+            self.seed += 1
+        self.actions.append(action)
+        value = self.seed if action == "reseed" else None
+        self.pending.append({"t": t, "control": action, "value": value, "source": source})
+
+    def drain(self) -> list[dict[str, Any]]:
+        """The changes since the last call (for ``frames.jsonl``)."""
+        out, self.pending = self.pending, []
+        return out
+
+    def take_actions(self) -> list[str]:
+        out, self.actions = self.actions, []
+        return out
+
+    def take_dirty(self) -> builtins.set[str]:
+        out, self.dirty = self.dirty, builtins.set()
+        return out
+
+    def state(self) -> dict[str, Any]:
+        """Every parameter's current value (for a status query or a preset)."""
+        out: dict[str, Any] = {name: self.get(name) for name in PARAMS}
+        out["selection.weights"] = list(self.selection.weights)
+        out["selection.pins"] = list(self.selection.pins)
+        out["selection.mutes"] = list(self.selection.mutes)
+        return out
+
+    def _check_class(self, name: str, key: str) -> None:
+        if key not in self.classes:
+            raise ControlError(f"unknown class in {name!r}; known: {', '.join(self.classes)}")
+
+    def _set_class(self, section: str, key: str, value: Any) -> None:
+        sel = self.selection
+        if section == "weight":
+            weights = _class_weights(sel)
+            weights[key] = value
+            items = tuple(f"{k}:{v:g}" for k, v in weights.items() if v != 1.0)
+            self.selection = replace(sel, weights=items)
+            return
+        names = sel.pins if section == "pin" else sel.mutes
+        names = tuple(n for n in names if n != key) + ((key,) if value else ())
+        if section == "pin":
+            self.selection = replace(sel, pins=names)
+        else:
+            self.selection = replace(sel, mutes=names)
+
+
+def _class_weights(selection: SelectionConfig) -> dict[str, float]:
+    return class_weights(selection.weights)
+
+
+def _checked(name: str, param: Param, value: Any) -> Any:
+    if param.kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.lower() in ("true", "on", "1", "false", "off", "0"):
+            return value.lower() in ("true", "on", "1")
+        raise ControlError(f"{name} takes on/off, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ControlError(f"{name} takes a number, got {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ControlError(f"{name} takes a number, got {value!r}") from None
+    if not param.low <= number <= param.high:  # also rejects NaN
+        raise ControlError(f"{name} must be within {param.low:g}..{param.high:g} "
+                           f"{param.unit}".rstrip() + f", got {value!r}")
+    if param.kind is int:
+        if number != int(number):
+            raise ControlError(f"{name} takes a whole number, got {value!r}")
+        return int(number)
+    return number
+
+
+def describe() -> list[dict[str, Any]]:
+    """One entry per control, for docs and status queries."""
+    rows = [{"name": n, "type": p.kind.__name__, "low": p.low, "high": p.high, "unit": p.unit,
+             "help": p.help} for n, p in PARAMS.items()]
+    rows += [{"name": f"{n}.LABEL", "type": p.kind.__name__, "low": p.low, "high": p.high,
+              "unit": p.unit, "help": p.help} for n, p in CLASS_CONTROLS.items()]
+    return rows
+
+
+def check_config_fields() -> list[str]:
+    """Dataclass fields that have no control (kept visible by a test, so none is forgotten)."""
+    missing = []
+    for section, cls in (("sampler", SamplerConfig), ("selection", SelectionConfig),
+                         ("render", RenderConfig)):
+        for f in dataclasses.fields(cls):
+            if f"{section}.{f.name}" not in PARAMS:
+                missing.append(f"{section}.{f.name}")
+    return missing
