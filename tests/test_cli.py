@@ -43,6 +43,10 @@ def test_render_writes_one_png_and_one_log_line_per_frame(clip: Path, tmp_path: 
     assert all(0.0 <= p <= 1.0 for p in last["probs"].values())
     assert last["sampler"]["steps_per_keyframe"] == 1 and "lr" in last["sampler"]
     assert isinstance(last["target"], dict)
+    # the fast path: the click at 0.7 s moves the frame that first hears it (t = 0.75 s)
+    by_t = {round(x["t"], 2): x for x in lines}
+    assert by_t[0.75]["drive"]["onsets"] >= 1
+    assert by_t[0.75]["render"]["pulse"] > max(by_t[0.65]["render"]["pulse"], 0.01)
     from PIL import Image
     assert Image.open(pngs[0]).size == (96, 64)
     assert "Traceback" not in proc.stderr

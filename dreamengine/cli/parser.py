@@ -22,6 +22,30 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _endpoint(text: str) -> tuple[str, int] | None:
+    """``HOST:PORT``, ``PORT`` (on 127.0.0.1) or ``off``."""
+    if text.lower() == "off":
+        return None
+    host, _, port = text.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, PORT or off, got {text!r}")
+    return (host.strip("[]") or "127.0.0.1"), number
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
 def _positive(kind: type) -> Callable[[str], float | int]:
     def parse(text: str) -> float | int:
         try:
@@ -94,6 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also send frames to a v4l2loopback device, e.g. /dev/video10")
     live.add_argument("--video", action="store_true",
                       help="with --record: encode DIR/video.mp4 with the audio afterwards")
+    live.add_argument("--av-offset", type=_non_negative, default=0.0, metavar="MS",
+                      help="with --play: delay the played audio by MS to match the picture")
+    live.add_argument("--osc", type=_endpoint, default=("127.0.0.1", 9000),
+                      metavar="HOST:PORT|off",
+                      help="OSC control endpoint (default 127.0.0.1:9000; 0.0.0.0:PORT for the "
+                           "network)")
+    live.add_argument("--midi", metavar="NAME",
+                      help="MIDI input to take control changes from (part of its name)")
+    live.add_argument("--midi-map", type=Path, metavar="FILE",
+                      help="MIDI map (default ~/.config/dreamengine/midi.toml)")
+    live.add_argument("--presets", type=Path, metavar="DIR",
+                      help="preset folder (default ~/.config/dreamengine/presets)")
+    live.add_argument("--preset-fade", type=_non_negative, default=2.0, metavar="S",
+                      help="glide time of a recalled preset in seconds (0: cut; default 2)")
     _add_config_options(live)
 
     classify = sub.add_parser("classify", help="sound-event probabilities of audio files")

@@ -70,9 +70,13 @@ def live_command(args: argparse.Namespace) -> int:
     if headless and record is None:
         record = Path("out") / time.strftime("live-%Y%m%d-%H%M%S")
         say(f"note: headless with nothing to show on: recording to {record}")
+    from dreamengine.engine.presets import presets_dir
+
+    midi_map = args.midi_map or presets_dir().parent / "midi.toml"
     request = LiveRequest(source, args.size, headless, record, args.seconds, args.fullscreen,
                           args.monitor, args.fps, args.record_fps, args.camera, args.device,
-                          args.play)
+                          args.play, args.av_offset, args.osc, args.midi, midi_map, args.presets,
+                          args.preset_fade)
     summary = run_live(config, request, say)
     for message in summary.messages:
         say(f"warning: {message}")

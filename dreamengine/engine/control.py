@@ -11,6 +11,7 @@ selector and the renderer.
 from __future__ import annotations
 
 import builtins
+import copy
 import dataclasses
 from dataclasses import dataclass, replace
 from typing import Any
@@ -97,6 +98,12 @@ class Controls:
         self.pending: list[dict[str, Any]] = []  # changes not yet written to frames.jsonl
         self.actions: list[str] = []  # actions the loop has not carried out yet
         self.dirty: builtins.set[str] = builtins.set()  # sections changed since last looked
+
+    def copy(self) -> Controls:
+        """The same state with an empty change log (to try changes on)."""
+        other = copy.copy(self)
+        other.pending, other.actions, other.dirty = [], [], builtins.set()
+        return other
 
     def get(self, name: str) -> Any:
         """The current value of a parameter or class control."""

@@ -20,13 +20,17 @@ from dreamengine.audio.live import LiveSource
 from dreamengine.clock import WallClock
 from dreamengine.engine.build import load_models, resolve_device
 from dreamengine.engine.config import EngineConfig
+from dreamengine.engine.console import Console
 from dreamengine.engine.control import Controls
 from dreamengine.engine.dream import Dream
-from dreamengine.engine.keys import apply_key
+from dreamengine.engine.midi import MidiInput, MidiMap
 from dreamengine.engine.offline import Hearing, session_meta
+from dreamengine.engine.osc import OscServer
+from dreamengine.engine.presets import presets_dir
 from dreamengine.engine.show import Show
 from dreamengine.engine.timing import StageTimer
 from dreamengine.engine.worker import DreamWorker
+from dreamengine.errors import DreamengineError
 from dreamengine.recording import RecordingSummary, SessionRecorder
 from dreamengine.recording.camera import VirtualCamera
 from dreamengine.render import Renderer, frame_params
@@ -46,6 +50,12 @@ class LiveRequest:
     camera: Path | None = None  # v4l2loopback device
     device: str | None = None  # input device (index or part of its name); None: the default
     play: bool = False  # also play a file input to the speakers
+    av_offset_ms: float = 0.0  # delay of the played audio behind the picture (ms)
+    osc: tuple[str, int] | None = ("127.0.0.1", 9000)  # OSC host and port; None: no OSC
+    midi: str | None = None  # MIDI input (part of its name); None: no MIDI
+    midi_map: Path | None = None  # MIDI map file (read if present, written on /midi/save)
+    presets: Path | None = None  # preset folder; None: ~/.config/dreamengine/presets
+    preset_fade_s: float = 2.0  # s, glide of a recalled preset
 
 
 @dataclass
@@ -111,13 +121,21 @@ def run_live(config: EngineConfig, request: LiveRequest,
     worker = DreamWorker(Dream(models.image, config.sampler, config.dream.seed, device),
                          config.dream.keyframes_per_s).start()
     loop = _Loop(config, request, source, models, surface, show, worker, camera, say)
+    osc, midi = open_surfaces(request, say)
+    loop.osc, loop.midi = osc, midi
     try:
         if request.play and isinstance(source, FileSource):
             from dreamengine.audio.live import play
 
-            play(source.samples, source.sr)
+            delay = np.zeros(round(max(request.av_offset_ms, 0.0) / 1000 * source.sr),
+                             np.float32)
+            play(np.concatenate([delay, source.samples]), source.sr)
         loop.run()
     finally:
+        if osc is not None:
+            osc.close()
+        if midi is not None:
+            midi.close()
         if request.play:
             from dreamengine.audio.live import stop_playing
 
@@ -136,6 +154,26 @@ def run_live(config: EngineConfig, request: LiveRequest,
         surface.close()
     summary.messages += worker.errors
     return summary
+
+
+def open_surfaces(request: LiveRequest, say: Callable[[str], None]
+                  ) -> tuple[OscServer | None, MidiInput | None]:
+    """The OSC endpoint and the MIDI input asked for; one that cannot open is reported and
+    left out (the show runs without it)."""
+    osc = midi = None
+    if request.osc is not None:
+        try:
+            osc = OscServer(*request.osc)
+            say(f"OSC: listening on {osc.host}:{osc.port} (/dreamengine/...)")
+        except DreamengineError as exc:
+            say(f"note: {exc}; going on without OSC")
+    if request.midi is not None:
+        try:
+            midi = MidiInput(request.midi)
+            say(f"MIDI: listening to {midi.name!r}")
+        except DreamengineError as exc:
+            say(f"note: {exc}; going on without MIDI")
+    return osc, midi
 
 
 def open_source(config: EngineConfig, request: LiveRequest,
@@ -165,6 +203,13 @@ class _Loop:
         self.duration = request.seconds or length
         classes = tuple(dict.fromkeys(models.image.labels + models.sound.config.labels))
         self.controls = Controls(config, classes)
+        midi_map = MidiMap()
+        if request.midi_map is not None and request.midi_map.is_file():
+            midi_map = MidiMap.load(request.midi_map)
+        self.console = Console(self.controls, request.presets or presets_dir(), midi_map,
+                               request.midi_map, request.preset_fade_s, say)
+        self.osc: OscServer | None = None
+        self.midi: MidiInput | None = None
         self.render_cfg = config.render
         self.sampler = dataclasses.asdict(config.sampler)
         self.worker_errors = 0
@@ -191,7 +236,9 @@ class _Loop:
         t = self.clock.now()
         keys, closed = self.surface.poll()
         for name in keys:
-            apply_key(name, self.controls, t)
+            self.console.key(name, t)
+        self._take_messages(t)
+        self.console.frame(t)
         self._apply_controls()
         if closed or t >= self.duration:
             self.running = False
@@ -215,6 +262,7 @@ class _Loop:
         changes = self.controls.drain()
         if changes:
             record["controls"] = changes
+            self._send(self.console.change_replies(changes))
         rgb = self.show.frame(self.index, params, record, save=write,
                               read=self.camera is not None)
         if self.surface.window is not None:
@@ -226,6 +274,20 @@ class _Loop:
         self._say_worker_messages()
         self.index += 1
         self.last_t = t
+
+    def _take_messages(self, t: float) -> None:
+        """A bounded number of OSC messages and every MIDI change, onto the control bus."""
+        if self.osc is not None:
+            for m in self.osc.drain(limit=256):
+                self._send(self.console.osc(m.address, m.args, m.sender, t))
+        if self.midi is not None:
+            for channel, control, value in self.midi.drain():
+                self.console.midi(channel, control, value, t)
+
+    def _send(self, replies: list) -> None:
+        if self.osc is not None:
+            for to, address, args in replies:
+                self.osc.send(to, address, *args)
 
     def _apply_controls(self) -> None:
         """Hand what changed on the control bus to the renderer, the selector and the worker,

@@ -22,6 +22,7 @@ from dreamengine.sampler import SamplerConfig
 @dataclass(frozen=True)
 class Published:
     seq: int  # 1, 2, … in order of publication
+    time: float  # time.monotonic() at publication
     keyframe: Keyframe
     target: dict[str, float]  # the request it answered
 
@@ -109,7 +110,7 @@ class DreamWorker:
                              "(reported once; the count is in the summary)")
             with self._lock:
                 n = self._published.seq + 1 if self._published else 1
-                self._published = Published(n, key, dict(target))
+                self._published = Published(n, time.monotonic(), key, dict(target))
             self._stop.wait(max(0.0, self.min_interval - (time.perf_counter() - started)))
 
     def _report(self, message: str) -> None:

@@ -77,7 +77,8 @@ class Window:
         name = SPECIAL_KEYS.get(key) or glfw.get_key_name(key, scancode)
         if name:
             shifted = bool(mods & glfw.MOD_SHIFT) and len(name) == 1
-            self._keys.append(name.upper() if shifted else name)
+            name = name.upper() if shifted else name
+            self._keys.append(f"ctrl+{name}" if mods & glfw.MOD_CONTROL else name)
 
     @property
     def framebuffer_size(self) -> tuple[int, int]:

@@ -1,0 +1,203 @@
+"""The performer's console: keys, OSC and MIDI turned into control-bus calls, presets, queries.
+
+Everything here runs in the render loop's thread, a bounded amount per frame. A message that
+cannot be used (unknown address, wrong argument, out of range) is ignored with one log line; the
+same complaint is not repeated within ``QUIET_S`` seconds, so a misconfigured controller cannot
+flood the console. Nothing a client sends can raise out of :meth:`Console.osc`.
+
+OSC address space (prefix ``/dreamengine``):
+
+=================================  ==========================================================
+``/<section>/<key> VALUE``         set a parameter, e.g. ``/dreamengine/sampler/eps2 1.5``
+``/weight/<label> FACTOR``         user weight of a class (0–10)
+``/pin/<label> 0|1``               always dream a class; ``/mute/<label> 0|1`` never
+``/reset`` ``/reseed``             back to the seed's first latent / a fresh latent
+``/record`` ``/fullscreen``        toggle recording (with ``--record``) / fullscreen
+``/preset/save NAME``              save the running state
+``/preset/load NAME [FADE_S]``     recall it, gliding over FADE_S seconds (0: cut)
+``/midi/learn CONTROL``            bind the next MIDI CC that moves to CONTROL
+``/midi/save``                     write the MIDI map
+``/get/<section>/<key>``           reply ``/dreamengine/<section>/<key> VALUE`` to the sender
+``/state``                         reply every parameter, then ``/dreamengine/state/done``
+``/subscribe [PORT]``              send every change to the sender (at PORT) from now on
+``/unsubscribe``                   stop that
+=================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dreamengine.engine.control import ACTIONS, ControlError, Controls
+from dreamengine.engine.keys import apply_key
+from dreamengine.engine.midi import MidiMap
+from dreamengine.engine.presets import PresetFade, preset_path, read_preset, save_preset
+from dreamengine.errors import DreamengineError
+
+PREFIX = "/dreamengine"
+QUIET_S = 5.0
+Address = tuple[str, int]
+Reply = tuple[Address, str, tuple[Any, ...]]
+PRESET_KEYS = {str(i): str(i) for i in range(1, 10)}  # key "3" recalls preset "3"
+
+
+class Console:
+    def __init__(self, controls: Controls, presets: Path, midi_map: MidiMap | None = None,
+                 midi_map_path: Path | None = None, preset_fade_s: float = 2.0,
+                 say: Callable[[str], None] = print) -> None:
+        self.controls = controls
+        self.presets = presets
+        self.midi_map = midi_map or MidiMap()
+        self.midi_map_path = midi_map_path
+        self.preset_fade_s = preset_fade_s
+        self.say = say
+        self.fade: PresetFade | None = None
+        self.subscribers: set[Address] = set()
+        self.ignored = 0  # messages ignored as malformed or out of range
+        self._last_said: dict[str, float] = {}
+
+    # --- inputs ------------------------------------------------------------------------------
+
+    def key(self, name: str, t: float) -> None:
+        """A key from the window: a shortcut, a preset recall (1–9) or save (ctrl+1–9)."""
+        if name in PRESET_KEYS:
+            self._guard(lambda: self.load_preset(PRESET_KEYS[name], t), f"key {name}")
+        elif name.startswith("ctrl+") and name[5:] in PRESET_KEYS:
+            self._guard(lambda: self.save_preset(PRESET_KEYS[name[5:]]), f"key {name}")
+        else:
+            self._guard(lambda: apply_key(name, self.controls, t), f"key {name}")
+
+    def midi(self, channel: int, control: int, value: int, t: float) -> None:
+        def run() -> None:
+            learning = self.midi_map.learning
+            mapped = self.midi_map.feed(channel, control, value)
+            if learning is not None:
+                self.say(f"MIDI: channel {channel} CC {control} now drives {learning}")
+            if mapped is not None:
+                self.controls.set(mapped[0], mapped[1], source="midi", t=t)
+        self._guard(run, f"MIDI channel {channel} CC {control}")
+
+    def osc(self, address: str, args: tuple[Any, ...], sender: Address, t: float) -> list[Reply]:
+        """Act on one OSC message; returns the replies to send. Never raises."""
+        replies: list[Reply] = []
+        self._guard(lambda: replies.extend(self._osc(address, args, sender, t)),
+                    f"OSC {address}")
+        return replies
+
+    def _osc(self, address: str, args: tuple[Any, ...], sender: Address,
+             t: float) -> list[Reply]:
+        if not address.startswith(PREFIX + "/"):
+            raise ControlError(f"address outside {PREFIX}/")
+        parts = address[len(PREFIX) + 1 :].split("/")
+        head = parts[0]
+        if len(parts) == 1 and head in ACTIONS:
+            self.controls.act(head, source="osc", t=t)
+        elif head == "get" and len(parts) == 3:
+            name = f"{parts[1]}.{parts[2]}"
+            return [(sender, f"{PREFIX}/{parts[1]}/{parts[2]}", (self._osc_value(name),))]
+        elif parts == ["state"]:
+            return self.state_replies(sender)
+        elif parts == ["subscribe"]:
+            port = _one(args, int, "a port") if args else sender[1]
+            self.subscribers.add((sender[0], port))
+        elif parts == ["unsubscribe"]:
+            self.subscribers = {s for s in self.subscribers if s[0] != sender[0]}
+        elif head == "preset" and len(parts) == 2 and parts[1] in ("save", "load"):
+            name = str(_one(args[:1], str, "a preset name"))
+            if parts[1] == "save":
+                self.save_preset(name)
+            else:
+                fade = float(_one(args[1:], (int, float), "a fade in seconds")) if len(
+                    args) > 1 else None
+                self.load_preset(name, t, fade)
+        elif parts == ["midi", "learn"]:
+            name = str(_one(args, str, "a control name"))
+            self.midi_map.learn(name)
+            self.say(f"MIDI learn: move a control to bind it to {name}")
+        elif parts == ["midi", "save"]:
+            self.save_midi_map()
+        elif len(parts) == 2:
+            self.controls.set(f"{parts[0]}.{parts[1]}", _one(args, (int, float, str, bool),
+                                                              "one value"), source="osc", t=t)
+        else:
+            raise ControlError("unknown address")
+        return []
+
+    def _osc_value(self, name: str) -> Any:
+        value = self.controls.get(name)
+        return ",".join(value) if isinstance(value, tuple) else value
+
+    def state_replies(self, to: Address) -> list[Reply]:
+        out: list[Reply] = []
+        for name, value in self.controls.state().items():
+            section, _, key = name.partition(".")
+            v = ",".join(value) if isinstance(value, list) else value
+            out.append((to, f"{PREFIX}/{section}/{key}", (v,)))
+        out.append((to, f"{PREFIX}/state/done", ()))
+        return out
+
+    # --- presets and the MIDI map ------------------------------------------------------------
+
+    def save_preset(self, name: str) -> Path:
+        path = save_preset(self.controls, preset_path(self.presets, name))
+        self.say(f"saved preset {name!r} to {path}")
+        return path
+
+    def load_preset(self, name: str, t: float, fade_s: float | None = None) -> None:
+        path = preset_path(self.presets, name)
+        if not path.is_file():
+            raise ControlError(f"no preset {name!r} in {self.presets}")
+        fade = self.preset_fade_s if fade_s is None else fade_s
+        self.fade = PresetFade(self.controls, read_preset(path), t, fade, name)
+        self.controls.pending.append({"t": t, "control": "preset", "value": name,
+                                      "source": "console", "fade_s": fade})
+        self.say(f"preset {name!r}" + (f" (over {fade:g} s)" if fade > 0 else ""))
+
+    def save_midi_map(self) -> None:
+        if self.midi_map_path is None:
+            raise ControlError("no MIDI map file is set (--midi-map)")
+        self.midi_map.save(self.midi_map_path)
+        self.say(f"saved the MIDI map to {self.midi_map_path}")
+
+    # --- per frame ---------------------------------------------------------------------------
+
+    def frame(self, t: float) -> None:
+        """Advance a preset recall in progress."""
+        if self.fade is not None:
+            fade = self.fade
+            if not self._guard(lambda: fade.step(t), "preset"):
+                self.fade = None
+
+    def change_replies(self, changes: list[dict[str, Any]]) -> list[Reply]:
+        """The changes of this frame, addressed to every subscriber."""
+        out: list[Reply] = []
+        for change in changes:
+            name = str(change["control"])
+            section, _, key = name.partition(".")
+            address = f"{PREFIX}/{section}/{key}" if key else f"{PREFIX}/{section}"
+            value = change["value"]
+            args = () if value is None else (",".join(value) if isinstance(value, tuple)
+                                             else value,)
+            out += [(sub, address, args) for sub in self.subscribers]
+        return out
+
+    def _guard(self, fn: Callable[[], Any], what: str) -> Any:
+        try:
+            return fn()
+        except (ControlError, DreamengineError, ValueError, TypeError) as exc:
+            self.ignored += 1
+            message = f"ignored {what}: {exc}"
+            now = time.monotonic()
+            if now - self._last_said.get(message, -QUIET_S) >= QUIET_S:
+                self._last_said[message] = now
+                self.say(message)
+            return None
+
+
+def _one(args: tuple[Any, ...], kinds: Any, what: str) -> Any:
+    if len(args) != 1 or not isinstance(args[0], kinds):
+        raise ControlError(f"expected {what}, got {list(args)!r}")
+    return args[0]

@@ -1,0 +1,245 @@
+"""Performing: OSC, MIDI maps and learn mode, presets with soft recall, the console's guards."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from dreamengine.engine.config import EngineConfig
+from dreamengine.engine.console import Console
+from dreamengine.engine.control import ControlError, Controls
+from dreamengine.engine.midi import MidiInput, MidiMap
+from dreamengine.engine.osc import OscServer, parse, send_message
+from dreamengine.engine.presets import preset_path, read_preset
+from dreamengine.errors import DreamengineError
+from dreamengine.vocabulary import LABELS
+
+
+def console(tmp_path: Path, said: list[str] | None = None) -> Console:
+    out = said if said is not None else []
+    return Console(Controls(EngineConfig(), LABELS), tmp_path / "presets",
+                   midi_map_path=tmp_path / "midi.toml", say=out.append)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_messages(server: OscServer, n: int, timeout: float = 5.0):
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        got += server.drain()
+        time.sleep(0.01)
+    return got
+
+
+def test_osc_sets_queries_and_survives_garbage(tmp_path: Path) -> None:
+    said: list[str] = []
+    con = console(tmp_path, said)
+    server = OscServer("127.0.0.1", 0)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.bind(("127.0.0.1", 0))
+    client.settimeout(2.0)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
+            raw.sendto(b"not osc at all", ("127.0.0.1", server.port))
+        for address, args in [("/dreamengine/sampler/eps2", (2.0,)),
+                              ("/dreamengine/weight/dog", (3,)),
+                              ("/dreamengine/pin/rain", (1,)),
+                              ("/dreamengine/sampler/eps2", (99.0,)),  # out of range
+                              ("/dreamengine/sampler/eps2", (99.0,)),  # said only once
+                              ("/dreamengine/nonsense/deep/path", ()),
+                              ("/dreamengine/render/overlay", ("maybe",)),
+                              ("/elsewhere/x", (1,)),
+                              ("/dreamengine/reseed", ())]:
+            b = OscMessageBuilder(address=address)
+            for a in args:
+                b.add_arg(a)
+            client.sendto(b.build().dgram, ("127.0.0.1", server.port))
+        messages = wait_messages(server, 9)
+        assert len(messages) == 9
+        for m in messages:
+            assert con.osc(m.address, m.args, m.sender, t=1.0) == []
+        assert server.bad_packets == 1
+        c = con.controls
+        assert c.sampler.eps2 == 2.0 and c.get("weight.dog") == 3.0
+        assert c.selection.pins == ("rain",)
+        assert c.take_actions() == ["reseed"]
+        assert con.ignored == 5
+        assert sum("sampler.eps2" in s for s in said) == 1  # the repeat was not logged again
+        assert any("/dreamengine/nonsense" in s for s in said)
+        log = c.drain()
+        assert [x["control"] for x in log] == ["sampler.eps2", "weight.dog", "pin.rain", "reseed"]
+        assert all(x["source"] == "osc" for x in log)
+
+        # queries answer the sender
+        me = client.getsockname()
+        for to, address, args in con.osc("/dreamengine/get/sampler/eps2", (), me, 2.0):
+            server.send(to, address, *args)
+        assert parse(client.recv(4096)) == [("/dreamengine/sampler/eps2", (2.0,))]
+        replies = con.osc("/dreamengine/state", (), me, 2.0)
+        assert replies[-1][1] == "/dreamengine/state/done"
+        assert ("/dreamengine/render/zoom_per_s", (pytest.approx(1.12),)) in [
+            (a, tuple(v)) for _, a, v in replies]
+        # subscribers hear every change
+        con.osc("/dreamengine/subscribe", (), me, 3.0)
+        con.controls.set("render.hue_deg", 45.0, source="key", t=3.0)
+        for to, address, args in con.change_replies(con.controls.drain()):
+            server.send(to, address, *args)
+        assert parse(client.recv(4096)) == [("/dreamengine/render/hue_deg", (45.0,))]
+    finally:
+        client.close()
+        server.close()
+
+
+def test_osc_port_in_use_is_a_clear_error() -> None:
+    server = OscServer("127.0.0.1", 0)
+    try:
+        taken = f"cannot listen for OSC on 127.0.0.1:{server.port}"
+        with pytest.raises(DreamengineError, match=taken):
+            OscServer("127.0.0.1", server.port)
+    finally:
+        server.close()
+
+
+def test_preset_save_and_soft_recall(tmp_path: Path) -> None:
+    con = console(tmp_path)
+    c = con.controls
+    c.set("render.zoom_per_s", 1.5)
+    c.set("sampler.steps_per_keyframe", 4)
+    c.set("weight.dog", 2)
+    c.set("mute.speech", True)
+    path = con.save_preset("warm")
+    assert path == tmp_path / "presets" / "warm.toml"
+    assert read_preset(path)["render.zoom_per_s"] == 1.5
+    c.set("render.zoom_per_s", 1.0)
+    c.set("sampler.steps_per_keyframe", 1)
+    c.set("weight.dog", 1)
+    c.set("weight.bird", 5)
+    c.set("mute.speech", False)
+    c.drain()
+    con.load_preset("warm", t=10.0, fade_s=2.0)
+    assert c.sampler.steps_per_keyframe == 4  # switches and whole numbers change at once
+    assert c.selection.weights == ("dog:2",) and c.selection.mutes == ("speech",)
+    assert c.render.zoom_per_s == 1.0  # numbers glide
+    con.frame(11.0)
+    assert c.render.zoom_per_s == pytest.approx(1.25)  # halfway on the smooth step
+    con.frame(11.5)
+    assert 1.25 < c.render.zoom_per_s < 1.5
+    con.frame(12.1)
+    assert con.fade is None and c.render.zoom_per_s == 1.5
+    log = c.drain()
+    assert log[0]["control"] in ("sampler.steps_per_keyframe", "weight.bird", "weight.dog",
+                                 "mute.speech")
+    assert any(x["control"] == "preset" and x["value"] == "warm" for x in log)
+    assert all(x["source"].startswith("preset") or x["control"] == "preset" for x in log)
+    c.set("render.zoom_per_s", 1.0)
+    con.load_preset("warm", t=20.0, fade_s=0.0)
+    con.frame(20.0)
+    assert c.render.zoom_per_s == 1.5  # a cut
+
+
+def test_bad_presets_change_nothing(tmp_path: Path) -> None:
+    said: list[str] = []
+    con = console(tmp_path, said)
+    folder = tmp_path / "presets"
+    folder.mkdir()
+    (folder / "broken.toml").write_text("[render]\nzoom_per_s = 99.0\nhue_deg = 10.0\n")
+    (folder / "alien.toml").write_text("[render]\nwarp = 1.0\n")
+    before = con.controls.state()
+    con.key("1", t=0.0)  # no preset "1" yet
+    con.osc("/dreamengine/preset/load", ("broken",), ("127.0.0.1", 1), 0.0)
+    con.osc("/dreamengine/preset/load", ("alien",), ("127.0.0.1", 1), 0.0)
+    con.osc("/dreamengine/preset/load", ("../etc/passwd",), ("127.0.0.1", 1), 0.0)
+    con.frame(5.0)
+    assert con.controls.state() == before and con.ignored == 4
+    assert any("no preset '1'" in s for s in said)
+    assert any("render.zoom_per_s must be within" in s for s in said)
+    assert any("unknown parameter 'render.warp'" in s for s in said)
+    with pytest.raises(ControlError):
+        preset_path(folder, "../x")
+    con.key("ctrl+3", t=0.0)
+    assert (folder / "3.toml").is_file()
+
+
+def test_midi_learn_scale_save_and_load(tmp_path: Path) -> None:
+    con = console(tmp_path)
+    con.osc("/dreamengine/midi/learn", ("sampler.eps2",), ("127.0.0.1", 1), 0.0)
+    con.midi(channel=1, control=21, value=127, t=1.0)  # the knob that moves gets bound
+    assert con.controls.sampler.eps2 == 10.0  # the top of ε2's range
+    con.midi(1, 21, 0, 1.1)
+    assert con.controls.sampler.eps2 == 0.0
+    con.midi(1, 22, 64, 1.2)  # unbound: nothing
+    con.midi_map.learn("render.overlay")
+    con.midi(2, 7, 100, 1.3)
+    assert con.controls.render.overlay is True
+    con.midi_map.learn("sampler.steps_per_keyframe")
+    con.midi(2, 8, 64, 1.4)
+    assert con.controls.sampler.steps_per_keyframe == round(1 + 63 * 64 / 127)
+    con.osc("/dreamengine/midi/save", (), ("127.0.0.1", 1), 1.5)
+    loaded = MidiMap.load(tmp_path / "midi.toml")
+    assert loaded.bindings == {(1, 21): "sampler.eps2", (2, 7): "render.overlay",
+                               (2, 8): "sampler.steps_per_keyframe"}
+    assert [x["source"] for x in con.controls.drain()] == ["midi"] * 4
+    (tmp_path / "bad.toml").write_text('[[cc]]\nchannel = 17\ncontroller = 1\ncontrol = "x"\n')
+    with pytest.raises(DreamengineError, match="bad.toml: entry 1"):
+        MidiMap.load(tmp_path / "bad.toml")
+    with pytest.raises(ControlError):
+        con.midi_map.learn("sampler.warp")
+
+
+def test_missing_midi_input_lists_what_there_is() -> None:
+    with pytest.raises(DreamengineError, match="no MIDI input matches 'no such controller'"):
+        MidiInput("no such controller")
+
+
+@pytest.mark.slow
+@pytest.mark.gl
+def test_live_takes_osc_while_running(clip: Path, tmp_path: Path, gl_ctx) -> None:
+    out, port = tmp_path / "rec", free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dreamengine", "live", "--headless", "--input", str(clip),
+         "--seconds", "3", "--size", "64x36", "--record", str(out), "--record-fps", "5",
+         "--osc", f"127.0.0.1:{port}", "--presets", str(tmp_path / "presets"),
+         "--set", "prior.generator.width=64"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.bind(("127.0.0.1", 0))
+    client.settimeout(0.2)
+    try:
+        reply = None
+        deadline = time.monotonic() + 60
+        while reply is None and time.monotonic() < deadline and proc.poll() is None:
+            query = OscMessageBuilder(address="/dreamengine/get/render/hue_deg").build()
+            client.sendto(query.dgram, ("127.0.0.1", port))
+            with contextlib.suppress(TimeoutError):
+                reply = parse(client.recv(4096))
+        assert reply == [("/dreamengine/render/hue_deg", (0.0,))]
+        send_message("127.0.0.1", port, "/dreamengine/render/hue_deg", 90.0)
+        send_message("127.0.0.1", port, "/dreamengine/sampler/eps1", "not a number")
+        client.sendto(b"\x00garbage", ("127.0.0.1", port))
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        client.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "ignored OSC /dreamengine/sampler/eps1" in stdout + stderr
+    lines = [json.loads(x) for x in (out / "frames.jsonl").read_text().splitlines()]
+    changed = [x for x in lines if x.get("controls")]
+    assert changed and changed[0]["controls"][0]["control"] == "render.hue_deg"
+    assert changed[0]["controls"][0]["source"] == "osc"
+    after = [x for x in lines if x["index"] >= changed[0]["index"]]
+    assert all(x["render"]["hue"] == pytest.approx(math.pi / 2) for x in after)
