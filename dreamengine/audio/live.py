@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,9 @@ class LiveSource:
         self.device = find_input_device(device)
         self.messages: list[str] = []
         self.callback_overflows = 0
+        # (device-rate samples captured so far, time.monotonic()) per block, for latency figures
+        self.arrivals: deque[tuple[int, float]] = deque(maxlen=8192)
+        self.captured = 0
         self._lock = threading.Lock()
         self._stream: Any = None
         self._lost_at: float | None = None
@@ -140,6 +144,8 @@ class LiveSource:
         if status.input_overflow:
             self.callback_overflows += 1
         self._ring.write(indata[:, 0] if indata.shape[1] == 1 else indata.mean(axis=1))
+        self.captured += frames
+        self.arrivals.append((self.captured, time.monotonic()))
 
     def read_until(self, _t: float) -> np.ndarray:
         """Live audio has no future to wait for: everything that has arrived (see ``read``)."""

@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="MIDI map (default ~/.config/dreamengine/midi.toml)")
     live.add_argument("--presets", type=Path, metavar="DIR",
                       help="preset folder (default ~/.config/dreamengine/presets)")
+    live.add_argument("--stats", type=Path, metavar="FILE",
+                      help="append a JSON line of health figures (frame times, memory, "
+                           "overflows, NaN resets, drops) every 10 s")
     live.add_argument("--preset-fade", type=_non_negative, default=2.0, metavar="S",
                       help="glide time of a recalled preset in seconds (0: cut; default 2)")
     _add_config_options(live)

@@ -67,7 +67,7 @@ def live_command(args: argparse.Namespace) -> int:
         headless = True
         say("note: no display (DISPLAY is not set): rendering offscreen instead of a window")
     record = args.record
-    if headless and record is None:
+    if headless and record is None and args.stats is None:
         record = Path("out") / time.strftime("live-%Y%m%d-%H%M%S")
         say(f"note: headless with nothing to show on: recording to {record}")
     from dreamengine.engine.presets import presets_dir
@@ -76,13 +76,14 @@ def live_command(args: argparse.Namespace) -> int:
     request = LiveRequest(source, args.size, headless, record, args.seconds, args.fullscreen,
                           args.monitor, args.fps, args.record_fps, args.camera, args.device,
                           args.play, args.av_offset, args.osc, args.midi, midi_map, args.presets,
-                          args.preset_fade)
+                          args.preset_fade, args.stats)
     summary = run_live(config, request, say)
     for message in summary.messages:
         say(f"warning: {message}")
     p = summary.frame_ms
     say(f"showed {summary.frames} frames, {summary.keyframes} keyframes; frame time median "
-        f"{p.get('p50', 0):.1f} ms, p99 {p.get('p99', 0):.1f} ms")
+        f"{p.get('p50', 0):.1f} ms, p99 {p.get('p99', 0):.1f} ms; {summary.slow_frames} slow "
+        f"frames (over twice the budget), {summary.nan_resets} NaN resets")
     if summary.recording is not None and record is not None:
         rec = summary.recording
         say(f"recorded {rec.written} frames ({rec.dropped} dropped) to {record.resolve()}")

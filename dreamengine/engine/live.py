@@ -6,6 +6,8 @@ it; the loop never waits for the networks.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +37,17 @@ from dreamengine.recording import RecordingSummary, SessionRecorder
 from dreamengine.recording.camera import VirtualCamera
 from dreamengine.render import Renderer, frame_params
 
+STATS_EVERY_S = 10.0
+
+
+def resident_mb() -> float | None:
+    """This process's resident memory in MB (Linux), or None where it cannot be read."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
 
 @dataclass(frozen=True)
 class LiveRequest:
@@ -56,6 +69,7 @@ class LiveRequest:
     midi_map: Path | None = None  # MIDI map file (read if present, written on /midi/save)
     presets: Path | None = None  # preset folder; None: ~/.config/dreamengine/presets
     preset_fade_s: float = 2.0  # s, glide of a recalled preset
+    stats: Path | None = None  # append a JSON line of health figures every STATS_EVERY_S
 
 
 @dataclass
@@ -65,6 +79,8 @@ class LiveSummary:
     frame_ms: dict[str, float] = field(default_factory=dict)  # median, p90, p99
     recording: RecordingSummary | None = None
     messages: list[str] = field(default_factory=list)
+    nan_resets: int = 0
+    slow_frames: int = 0  # frames that took more than twice the frame budget
 
 
 class Surface:
@@ -153,6 +169,7 @@ def run_live(config: EngineConfig, request: LiveRequest,
         renderer.release()
         surface.close()
     summary.messages += worker.errors
+    summary.nan_resets = worker.dream.resets
     return summary
 
 
@@ -213,6 +230,9 @@ class _Loop:
         self.render_cfg = config.render
         self.sampler = dataclasses.asdict(config.sampler)
         self.worker_errors = 0
+        self.slow_frames = 0
+        self._stats_window: list[float] = []
+        self._next_stats = STATS_EVERY_S
         self.timer = StageTimer()
         self.clock = WallClock()
         self.index = 0
@@ -224,13 +244,43 @@ class _Loop:
         self.stopped_said = False
 
     def run(self) -> None:
+        budget_ms = 1000.0 / self.request.max_fps
         while self.running:
             started = time.perf_counter()
             self.step()
             spare = 1.0 / self.request.max_fps - (time.perf_counter() - started)
             if spare > 0:
                 time.sleep(spare)
-            self.timer.add("frame", (time.perf_counter() - started) * 1000.0)
+            ms = (time.perf_counter() - started) * 1000.0
+            self.timer.add("frame", ms)
+            self.slow_frames += ms > 2 * budget_ms
+            if self.request.stats is not None:
+                self._stats_window.append(ms)
+                if self.last_t >= self._next_stats:
+                    self._write_stats()
+
+    def _write_stats(self) -> None:
+        """One JSON line of health figures for the last window (for soak runs and monitoring);
+        a write that fails stops the stats with one message, never the show."""
+        self._next_stats += STATS_EVERY_S
+        w = np.asarray(self._stats_window)
+        self._stats_window = []
+        line = {"t": round(self.last_t, 3), "frames": len(w),
+                "frame_ms_p50": float(np.median(w)) if len(w) else None,
+                "frame_ms_p99": float(np.percentile(w, 99)) if len(w) else None,
+                "frame_ms_max": float(w.max()) if len(w) else None,
+                "rss_mb": resident_mb(), "keyframes": self.show.keyframes,
+                "overflows": int(getattr(self.source, "overflows", 0)),
+                "nan_resets": self.worker.dream.resets, "slow_frames": self.slow_frames,
+                "dropped": self.show.recorder.dropped_frames if self.show.recorder else 0}
+        path = self.request.stats
+        assert path is not None
+        try:
+            with path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line) + "\n")
+        except OSError as exc:
+            self.say(f"warning: cannot write stats to {path}: {exc.strerror or exc}; stats off")
+            self.request = dataclasses.replace(self.request, stats=None)
 
     def step(self) -> None:
         t = self.clock.now()
@@ -346,4 +396,5 @@ class _Loop:
         pct = {f"p{q}": float(np.percentile(frame, q)) for q in (50, 90, 99)} if frame else {}
         overflows = int(getattr(self.source, "overflows", 0))
         messages = [f"{overflows} audio input overflows (samples lost)"] if overflows else []
-        return LiveSummary(self.index, self.show.keyframes, pct, messages=messages)
+        return LiveSummary(self.index, self.show.keyframes, pct, messages=messages,
+                           slow_frames=self.slow_frames)

@@ -106,6 +106,11 @@ class SessionRecorder:
         reason = getattr(exc, "strerror", None) or exc
         self.stopped = f"recording to {self.out_dir} stopped: {reason}"
 
+    @property
+    def dropped_frames(self) -> int:
+        """Frames the encoder could not keep up with so far."""
+        return int(self._writer.dropped)
+
     def close(self) -> RecordingSummary:
         try:
             self._writer.close()
