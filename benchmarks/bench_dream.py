@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from dreamengine.engine import load_config
-from dreamengine.engine.bench import bench_dream
+from dreamengine.engine.bench import bench_dream, median_ms
 from dreamengine.engine.build import load_image_prior
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.dream import Dream
@@ -58,9 +58,9 @@ def sampler_alone(config: EngineConfig, prior: ImagePrior, trained: bool) -> lis
         one = replace(config.sampler, steps_per_keyframe=1)
         dream = Dream(prior, one, seed=0, device=torch.device("cpu"))
         target = {prior.labels[0]: 0.6, prior.labels[1]: 0.4}
-        step = _median_ms(lambda: dream.keyframe(target), 20)
+        step = median_ms(lambda: dream.keyframe(target), 20)
         dream.params = config.sampler
-        key = _median_ms(lambda: dream.keyframe(target), 10)
+        key = median_ms(lambda: dream.keyframe(target), 10)
         rows.append({"prior": f"shipped {prior.config.generator.size} px", "step_ms": step,
                      "steps_per_s": 1000 / step, "keyframes_per_s": 1000 / key})
     for size in (64, 128):
@@ -69,17 +69,6 @@ def sampler_alone(config: EngineConfig, prior: ImagePrior, trained: bool) -> lis
                      "steps_per_s": 1000 / fig["dream_step_ms"],
                      "keyframes_per_s": fig["keyframes_per_s"]})
     return rows
-
-
-def _median_ms(fn: Any, repeats: int) -> float:
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return float(np.median(times))
 
 
 class Loop:
