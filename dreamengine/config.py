@@ -146,3 +146,62 @@ def _coerce_tuple(value: Any, hint: Any, key: str) -> tuple[Any, ...]:
     if len(items) != len(args):
         raise DreamengineError(f"config key {key!r} expects {len(args)} values, got {value!r}")
     return tuple(coerce(v, a, key) for v, a in zip(items, args, strict=True))
+
+
+def toml_value(value: Any) -> str:
+    """One value in TOML syntax (booleans, numbers, strings, lists of those)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def field_comments(cls: type) -> dict[str, str]:
+    """The trailing ``# comment`` (unit and meaning) of each field in a dataclass's source."""
+    import inspect
+    import io
+    import tokenize
+
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    out: dict[str, str] = {}
+    line_field: dict[int, str] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        for i, line in enumerate(source.splitlines(), start=1):
+            if line.strip().startswith(f"{f.name}:"):
+                line_field[i] = f.name
+                break
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT and tok.start[0] in line_field:
+            out[line_field[tok.start[0]]] = tok.string.lstrip("# ").strip()
+    return out
+
+
+def dump_toml(config: Any) -> str:
+    """Every field of a dataclass tree as TOML, one table per section, each value with the
+    unit and meaning from its source comment (what ``dreamengine config`` prints)."""
+    lines: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        scalars, tables = [], []
+        comments = field_comments(type(node))
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            if dataclasses.is_dataclass(value):
+                tables.append((f.name, value))
+            else:
+                note = comments.get(f.name)
+                text = f"{f.name} = {toml_value(value)}"
+                scalars.append(f"{text}  # {note}" if note else text)
+        if scalars:
+            lines.extend(["", f"[{prefix}]", *scalars])
+        for name, value in tables:
+            walk(value, f"{prefix}.{name}" if prefix else name)
+
+    walk(config, "")
+    return "\n".join(lines).lstrip("\n") + "\n"

@@ -70,3 +70,18 @@ def test_assignment_parsing() -> None:
 def test_cross_component_validation() -> None:
     with pytest.raises(DreamengineError, match="audio.sr"):
         load_config(None, {"audio.sr": "22050"})
+
+
+def test_config_command_prints_every_parameter_with_its_unit(tmp_path: Path) -> None:
+    from dreamengine.cli import main
+    from dreamengine.config import dump_toml
+    from dreamengine.engine import load_config
+
+    text = dump_toml(load_config())
+    assert "[sampler]" in text and "[prior.generator]" in text and "[render]" in text
+    settings = [line for line in text.splitlines() if " = " in line]
+    assert all("  # " in line for line in settings), [x for x in settings if "#" not in x]
+    out = tmp_path / "all.toml"
+    assert main(["config", "--set", "sampler.lr=0.12", "--out", str(out)]) == 0
+    again = load_config(out)
+    assert again == load_config(overrides={"sampler.lr": "0.12"})

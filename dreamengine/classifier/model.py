@@ -30,7 +30,7 @@ class ClassifierConfig:
     window_frames: int = 64  # mel frames per analysis window (0.64 s at a 10 ms hop)
     hop_frames: int = 3  # mel frames between classifications (30 ms at a 10 ms hop)
     width: int = 16  # channels of the first conv block; doubles per block (4 blocks)
-    labels: tuple[str, ...] = LABELS
+    labels: tuple[str, ...] = LABELS  # the classes, in output order
 
 
 class SoundCNN(nn.Module):

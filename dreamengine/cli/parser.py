@@ -171,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object instead")
     bench.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    config = sub.add_parser("config", help="print every parameter with its value and unit (TOML)")
+    config.add_argument("--out", type=Path, metavar="FILE", help="write it to FILE instead")
+    _add_config_options(config)
     return parser
 
 

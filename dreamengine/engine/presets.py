@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dreamengine.config import read_toml
+from dreamengine.config import read_toml, toml_value
 from dreamengine.engine.control import PARAMS, ControlError, Controls
 from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes
@@ -42,7 +42,7 @@ def save_preset(controls: Controls, path: Path) -> Path:
     sections: dict[str, list[str]] = {}
     for name, value in state.items():
         section, _, key = name.partition(".")
-        sections.setdefault(section, []).append(f"{key} = {_toml_value(value)}")
+        sections.setdefault(section, []).append(f"{key} = {toml_value(value)}")
     text = "# dreamengine preset: every live parameter (also usable as --config)\n"
     for section, lines in sections.items():
         text += f"\n[{section}]\n" + "\n".join(lines) + "\n"
@@ -52,16 +52,6 @@ def save_preset(controls: Controls, path: Path) -> Path:
     except OSError as exc:
         raise DreamengineError(f"cannot write preset {path}: {exc.strerror or exc}") from None
     return path
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def read_preset(path: Path) -> dict[str, Any]:
