@@ -171,7 +171,7 @@ def field_comments(cls: type) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     line_field: dict[int, str] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         for i, line in enumerate(source.splitlines(), start=1):
             if line.strip().startswith(f"{f.name}:"):
                 line_field[i] = f.name
