@@ -96,4 +96,5 @@ def help_text() -> str:
     """One line per shortcut, for ``--help`` and the README."""
     lines = [f"{k:>6}  {a}" for k, a in ACTIONS.items()]
     lines += [f"{k:>6}  {desc}" for k, (desc, _) in EDITS.items()]
+    lines += ["   1-9  recall preset 1-9 (gliding)", "ctrl+1-9  save the running state as it"]
     return "\n".join(lines)
