@@ -4,8 +4,8 @@
 
 Prints three tables:
 
-1. the sampler alone at each prior size (the shipped bundle, and seeded random networks of the
-   default architecture at 64 and 128 px): ms per PPGN step, steps/s and keyframes/s;
+1. the sampler alone at each prior size (the shipped bundle, and seeded random networks of its
+   architecture at 64 and 128 px): ms per PPGN step, steps/s and keyframes/s;
 2. the dream worker beside a headless render loop capped at 60 fps (1280×720): keyframes/s
    reached and the loop's frame times (median, p99, the longest stall), against the loop alone;
 3. class-switch latency: the worker dreams class A, the target switches to B, and every third
@@ -63,8 +63,8 @@ def sampler_alone(config: EngineConfig, prior: ImagePrior, trained: bool) -> lis
         key = median_ms(lambda: dream.keyframe(target), 10)
         rows.append({"prior": f"shipped {prior.config.generator.size} px", "step_ms": step,
                      "steps_per_s": 1000 / step, "keyframes_per_s": 1000 / key})
-    for size in (64, 128):
-        fig = bench_dream(config, size, torch.device("cpu"))
+    for size in (64, 128):  # the shipped architecture (or the config's) at both sizes
+        fig = bench_dream(config, size, torch.device("cpu"), prior.config)
         rows.append({"prior": f"random {size} px", "step_ms": fig["dream_step_ms"],
                      "steps_per_s": 1000 / fig["dream_step_ms"],
                      "keyframes_per_s": fig["keyframes_per_s"]})

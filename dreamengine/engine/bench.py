@@ -18,7 +18,7 @@ from dreamengine.engine.build import resolve_device
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.dream import Dream
 from dreamengine.features import StreamingLogMel
-from dreamengine.models import ImagePrior
+from dreamengine.models import ImagePrior, ImagePriorConfig
 from dreamengine.recording import encode_png
 from dreamengine.render import Renderer, create_headless_context, frame_params
 
@@ -51,8 +51,12 @@ def bench_hearing(config: EngineConfig) -> dict[str, float]:
     return {"features_hop_ms": features, "classify_hop_ms": classify}
 
 
-def bench_dream(config: EngineConfig, size: int, device: torch.device) -> dict[str, float]:
-    prior_cfg = replace(config.prior, generator=replace(config.prior.generator, size=size))
+def bench_dream(config: EngineConfig, size: int, device: torch.device,
+                base: ImagePriorConfig | None = None) -> dict[str, float]:
+    """Step and keyframe times of random networks with ``base``'s (default: the config's)
+    architecture, the generator at ``size`` px."""
+    base = base or config.prior
+    prior_cfg = replace(base, generator=replace(base.generator, size=size))
     prior = ImagePrior.random(prior_cfg, seed=0).to(device)
     one_step = replace(config.sampler, steps_per_keyframe=1)
     dream = Dream(prior, one_step, seed=0, device=device)
