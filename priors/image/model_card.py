@@ -76,8 +76,9 @@ def main() -> None:
     lines += ["", "Splits are by source picture; every background variant of a picture stays in "
               "its split. G also trains on the unlabelled images.", "", "## Training", ""]
     for name, t in meta.get("training", {}).items():
-        lines.append(f"- **{name}**: `{t.get('command')}`, {t.get('iteration')} iterations, "
-                     f"{float(t.get('elapsed_s', 0)) / 60:.0f} min on {t.get('device')}"
+        where = f" on {t['device']}" if t.get("device") else " on the CPU"
+        lines.append(f"- **{name}**: `{t.get('command')}`, checkpoint at iteration "
+                     f"{t.get('iteration')}, {float(t.get('elapsed_s', 0)) / 60:.0f} min{where}"
                      + (f", best val macro accuracy {t['best_val_macro']:.2f}"
                         if "best_val_macro" in t else ""))
     agree = figures.get("referee_agreement", {})
