@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from dreamengine.config import parse_assignments
 from dreamengine.errors import DreamengineError
+from dreamengine.selection import class_weights
 
 
 def classify_command(args: argparse.Namespace) -> int:
@@ -43,18 +44,13 @@ def classify_command(args: argparse.Namespace) -> int:
 
 def parse_class_weights(items: list[str], labels: tuple[str, ...]) -> dict[str, float]:
     """``["dog", "bird:0.5"]`` → ``{"dog": 1.0, "bird": 0.5}``, checked against ``labels``."""
-    target: dict[str, float] = {}
-    for item in items:
-        name, _, weight = item.partition(":")
+    try:
+        target = class_weights(items, bare=1.0)
+    except ValueError as exc:
+        raise DreamengineError(str(exc)) from None
+    for name in target:
         if name not in labels:
             raise DreamengineError(f"unknown class {name!r}; known: {', '.join(labels)}")
-        try:
-            value = float(weight) if weight else 1.0
-        except ValueError:
-            raise DreamengineError(f"class weight must be a number: {item!r}") from None
-        if value < 0:
-            raise DreamengineError(f"class weight must be >= 0: {item!r}")
-        target[name] = target.get(name, 0.0) + value
     return target
 
 

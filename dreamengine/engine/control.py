@@ -111,7 +111,7 @@ class Controls:
         if section in CLASS_CONTROLS:
             self._check_class(name, key)
             if section == "weight":
-                return _class_weights(self.selection).get(key, 1.0)
+                return class_weights(self.selection.weights).get(key, 1.0)
             return key in getattr(self.selection, section + "s")
         if name not in PARAMS:
             raise ControlError(f"unknown control {name!r}")
@@ -177,7 +177,7 @@ class Controls:
     def _set_class(self, section: str, key: str, value: Any) -> None:
         sel = self.selection
         if section == "weight":
-            weights = _class_weights(sel)
+            weights = class_weights(sel.weights)
             weights[key] = value
             items = tuple(f"{k}:{v:g}" for k, v in weights.items() if v != 1.0)
             self.selection = replace(sel, weights=items)
@@ -188,10 +188,6 @@ class Controls:
             self.selection = replace(sel, pins=names)
         else:
             self.selection = replace(sel, mutes=names)
-
-
-def _class_weights(selection: SelectionConfig) -> dict[str, float]:
-    return class_weights(selection.weights)
 
 
 def _checked(name: str, param: Param, value: Any) -> Any:

@@ -80,16 +80,8 @@ class OscServer:
 
     def send(self, to: Address, address: str, *args: Any) -> None:
         """One OSC message to ``to``; a send that fails is ignored (UDP, the client may be gone)."""
-        builder = osc_message_builder.OscMessageBuilder(address=address)
-        for a in args:
-            if isinstance(a, bool):
-                builder.add_arg(int(a))
-            elif isinstance(a, (list, tuple)):
-                builder.add_arg(",".join(map(str, a)))
-            else:
-                builder.add_arg(a)
         with contextlib.suppress(OSError):
-            self._sock.sendto(builder.build().dgram, to)
+            self._sock.sendto(build(address, args), to)
 
     def close(self) -> None:
         self._stop.set()
@@ -97,13 +89,23 @@ class OscServer:
         self._sock.close()
 
 
-def send_message(host: str, port: int, address: str, *args: Any) -> None:
-    """Send one OSC message from a fresh socket (for tests, benchmarks and scripts)."""
+def build(address: str, args: tuple[Any, ...]) -> bytes:
+    """One OSC message as a datagram (booleans as 0/1, lists as comma-joined strings)."""
     builder = osc_message_builder.OscMessageBuilder(address=address)
     for a in args:
-        builder.add_arg(a)
+        if isinstance(a, bool):
+            builder.add_arg(int(a))
+        elif isinstance(a, (list, tuple)):
+            builder.add_arg(",".join(map(str, a)))
+        else:
+            builder.add_arg(a)
+    return builder.build().dgram
+
+
+def send_message(host: str, port: int, address: str, *args: Any) -> None:
+    """Send one OSC message from a fresh socket (for tests, benchmarks and scripts)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.sendto(builder.build().dgram, (host, port))
+        s.sendto(build(address, args), (host, port))
 
 
 def parse(data: bytes) -> list[tuple[str, tuple[Any, ...]]]:

@@ -84,17 +84,19 @@ class Selector:
         return {k: v / total for k, v in weights.items()} if total > 0 else {}
 
 
-def class_weights(items: tuple[str, ...]) -> dict[str, float]:
+def class_weights(items: tuple[str, ...] | list[str], bare: float | None = None
+                  ) -> dict[str, float]:
     """``("dog:2", "rain:0.5")`` → ``{"dog": 2.0, "rain": 0.5}``; a malformed item raises a
-    ValueError naming it."""
+    ValueError naming it. With ``bare``, a name without ``:factor`` gets that weight."""
     out: dict[str, float] = {}
     for item in items:
         name, sep, value = item.partition(":")
         try:
-            factor = float(value)
+            factor = float(value) if sep else (bare if bare is not None else -1.0)
         except ValueError:
             factor = -1.0
-        if not sep or not name or not factor >= 0:
-            raise ValueError(f"class weight {item!r} must look like 'label:factor', factor >= 0")
+        if not name or not factor >= 0:
+            raise ValueError(f"class weight {item!r}: the factor must be a number >= 0 "
+                             "('label:factor')")
         out[name.strip()] = factor
     return out
