@@ -120,7 +120,7 @@ def child(args: argparse.Namespace) -> None:
     from dreamengine.engine.dream import Dream
     from dreamengine.engine.offline import Hearing
     from dreamengine.engine.timing import StageTimer
-    from dreamengine.engine.worker import DreamWorker
+    from dreamengine.engine.worker import start_worker
     from dreamengine.models import RefereeNet
     from dreamengine.render import Renderer, create_headless_context, frame_params
     from dreamengine.resources import priors_dir
@@ -128,6 +128,9 @@ def child(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     config = load_config()
     models = load_models(config, torch.device("cpu"))
+    # the worker first: a dream process takes seconds to start, and the input's ring holds 4 s
+    worker = start_worker(Dream(models.image, config.sampler, 0, torch.device("cpu")),
+                          config.dream.keyframes_per_s, config.dream.worker)
     source = LiveSource(config.audio, None)
     hearing = Hearing(source, config, models)
     ctx = create_headless_context()
@@ -135,8 +138,6 @@ def child(args: argparse.Namespace) -> None:
     renderer = Renderer(ctx, size, models.image.config.generator.size, config.render)
     side = models.image.config.generator.size
     renderer.push_keyframe(np.zeros((side, side, 3), np.uint8), 0.0)
-    worker = DreamWorker(Dream(models.image, config.sampler, 0, torch.device("cpu")),
-                         config.dream.keyframes_per_s).start()
     judge: Any = None
     judge_name = "none (untrained image prior: the shown frame is not judged)"
     referee = priors_dir() / "image" / "referee.pt"

@@ -16,7 +16,7 @@ from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.control import Controls
 from dreamengine.engine.dream import Dream
 from dreamengine.engine.keys import apply_key, help_text
-from dreamengine.engine.worker import DreamWorker
+from dreamengine.engine.worker import DreamProcess, DreamWorker
 from dreamengine.models import (
     ConditionConfig,
     GeneratorConfig,
@@ -78,6 +78,41 @@ def test_worker_survives_a_failing_step() -> None:
     finally:
         worker.stop()
     assert len(worker.errors) == 1 and "boom" in worker.errors[0]
+
+
+def test_dream_process_serves_like_the_thread_and_comes_back_after_a_crash() -> None:
+    """The sampler in its own process: newest request wins, commands arrive in order, an
+    unknown class is reported rather than raised, and a killed process is restarted from the
+    last keyframe's latent while the render side keeps its last keyframe."""
+    worker = DreamProcess(tiny_dream(), max_keyframes_per_s=200).start()
+    try:
+        assert worker.latest() is not None  # start() waits for the first keyframe
+        for name in ("dog", "bird", "rain", "siren"):
+            worker.request({name: 1.0})
+        wait_for(lambda: worker.latest().target == {"siren": 1.0})
+        assert worker.requests_seen < 5
+        assert worker.latest().keyframe.image.shape == (16, 16, 3)
+        worker.request({"unicorn": 1.0})
+        assert any("unicorn" in e for e in worker.errors)
+
+        # with no prior, class or noise term the latent stands still at the new seed's start
+        worker.request({})
+        worker.set_params(SamplerConfig(eps1=0.0, eps3=0.0, steps_per_keyframe=1))
+        worker.reseed(7)
+        fresh = Dream(tiny_dream().prior, SamplerConfig(), seed=7, device=torch.device("cpu"))
+        wait_for(lambda: np.array_equal(worker.latest().keyframe.latent, fresh.h[0].numpy()))
+
+        held = worker.latest()
+        worker._process.kill()
+        wait_for(lambda: worker.latest() and any("restarted" in e for e in worker.errors),
+                 timeout=30)
+        assert worker.latest().seq >= held.seq  # the render side never lost its keyframe
+        wait_for(lambda: worker.latest().seq > held.seq + 3, timeout=60)
+        # the restarted process carried the settings and the latent over
+        assert np.array_equal(worker.latest().keyframe.latent, fresh.h[0].numpy())
+    finally:
+        worker.stop()
+    assert not worker._process.is_alive()
 
 
 def test_keys_go_through_the_control_bus() -> None:

@@ -26,6 +26,7 @@ class DreamConfig:
     seed: int = 0  # seed of the initial latent and the sampler noise
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     torch_threads: int = 1  # CPU threads for torch (the other core renders and hears)
+    worker: str = "process"  # where `live` runs the sampler: "process" (own GIL) or "thread"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class EngineConfig:
             )
         if self.dream.keyframes_per_s <= 0:
             raise DreamengineError("dream.keyframes_per_s must be positive")
+        if self.dream.worker not in ("process", "thread"):
+            raise DreamengineError(
+                f"dream.worker must be process or thread, got {self.dream.worker!r}")
         if self.sampler.steps_per_keyframe < 1:
             raise DreamengineError("sampler.steps_per_keyframe must be at least 1")
         if self.render.upscale not in ("catmull-rom", "b-spline"):

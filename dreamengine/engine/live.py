@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from dreamengine.audio import FileSource
-from dreamengine.audio.live import LiveSource
+from dreamengine.audio.live import LiveSource, find_input_device
 from dreamengine.clock import WallClock
 from dreamengine.engine.build import load_models, resolve_device
 from dreamengine.engine.config import EngineConfig
@@ -31,7 +31,7 @@ from dreamengine.engine.osc import OscServer
 from dreamengine.engine.presets import presets_dir
 from dreamengine.engine.show import Show
 from dreamengine.engine.timing import StageTimer
-from dreamengine.engine.worker import DreamWorker
+from dreamengine.engine.worker import DreamProcess, DreamWorker, start_worker
 from dreamengine.errors import DreamengineError
 from dreamengine.recording import RecordingSummary, SessionRecorder
 from dreamengine.recording.camera import VirtualCamera
@@ -117,13 +117,34 @@ class Surface:
 def run_live(config: EngineConfig, request: LiveRequest,
              say: Callable[[str], None] = print) -> LiveSummary:
     """Run until the input ends, ``seconds`` pass, or the window is closed."""
-    source = open_source(config, request, say)
+    if request.input is not None:
+        source: FileSource | LiveSource = open_source(config, request, say)
+    else:
+        find_input_device(request.device)  # a missing device fails now, listing the devices
     surface = Surface(request)  # the window comes before any EGL context (X BadAccess)
     torch.set_num_threads(config.dream.torch_threads)
     device = resolve_device(config.dream.device)
     models = load_models(config, device)
     for warning in models.warnings:
         say(f"note: {warning}")
+    # The dream process starts (a few seconds: a fresh interpreter imports torch) while the
+    # input opens; a live input opens late so its ring does not fill before the loop reads it.
+    worker = start_worker(Dream(models.image, config.sampler, config.dream.seed, device),
+                          config.dream.keyframes_per_s, config.dream.worker,
+                          config.dream.torch_threads, wait=False)
+    try:
+        if request.input is None:
+            source = open_source(config, request, say)
+        try:
+            worker.wait_ready()
+        except BaseException:
+            if isinstance(source, LiveSource):
+                source.close()
+            raise
+    except BaseException:
+        worker.stop()
+        surface.close()
+        raise
     recorder = None
     if request.record is not None:
         meta = session_meta(config, models, request.size, request.record_fps, str(request.input))
@@ -134,8 +155,6 @@ def run_live(config: EngineConfig, request: LiveRequest,
     renderer = Renderer(surface.ctx, request.size, models.image.config.generator.size,
                         config.render)
     show = Show(renderer, recorder, read_back=True)
-    worker = DreamWorker(Dream(models.image, config.sampler, config.dream.seed, device),
-                         config.dream.keyframes_per_s).start()
     loop = _Loop(config, request, source, models, surface, show, worker, camera, say)
     osc, midi = open_surfaces(request, say)
     loop.osc, loop.midi = osc, midi
@@ -169,7 +188,7 @@ def run_live(config: EngineConfig, request: LiveRequest,
         renderer.release()
         surface.close()
     summary.messages += worker.errors
-    summary.nan_resets = worker.dream.resets
+    summary.nan_resets = worker.resets
     return summary
 
 
@@ -210,7 +229,7 @@ class _Loop:
 
     def __init__(self, config: EngineConfig, request: LiveRequest,
                  source: FileSource | LiveSource,
-                 models: Any, surface: Surface, show: Show, worker: DreamWorker,
+                 models: Any, surface: Surface, show: Show, worker: DreamWorker | DreamProcess,
                  camera: VirtualCamera | None, say: Callable[[str], None]) -> None:
         self.config, self.request, self.surface, self.show = config, request, surface, show
         self.worker, self.camera, self.say = worker, camera, say
@@ -271,7 +290,7 @@ class _Loop:
                 "frame_ms_max": float(w.max()) if len(w) else None,
                 "rss_mb": resident_mb(), "keyframes": self.show.keyframes,
                 "overflows": int(getattr(self.source, "overflows", 0)),
-                "nan_resets": self.worker.dream.resets, "slow_frames": self.slow_frames,
+                "nan_resets": self.worker.resets, "slow_frames": self.slow_frames,
                 "dropped": self.show.recorder.dropped_frames if self.show.recorder else 0}
         path = self.request.stats
         assert path is not None
