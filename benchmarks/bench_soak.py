@@ -116,8 +116,10 @@ def report(rows: list[dict], log: str, wall: float, out: Path) -> None:
     print(f"ran {wall / 60:.1f} min ({last['t']:.0f} s of show), {len(rows)} stats windows")
     print(f"frame ms: median {p50:.1f}, p99 {p99:.1f} (ratio {p99 / p50:.2f}; target ≤ 2), "
           f"worst {worst:.0f}")
-    print(f"memory: {base:.0f} MB after the first minute → {rss[-1]:.0f} MB at the end "
-          f"({growth:+.1f} %; target ≤ 5 %)")
+    dream = last.get("dream_rss_mb")
+    print(f"memory (render and dream processes): {base:.0f} MB after the first minute → "
+          f"{rss[-1]:.0f} MB at the end ({growth:+.1f} %; target ≤ 5 %)"
+          + (f"; the dream process {dream:.0f} MB of it" if dream else ""))
     print(f"audio overflows {last['overflows']}, slow frames {last['slow_frames']}, "
           f"recording drops {last['dropped']}, NaN resets {last['nan_resets']}, "
           f"keyframes {last['keyframes']}")

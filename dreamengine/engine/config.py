@@ -22,7 +22,7 @@ from dreamengine.selection import SelectionConfig, class_weights
 class DreamConfig:
     """How the dream is driven."""
 
-    keyframes_per_s: float = 10.0  # keyframes published per second of (render) time
+    keyframes_per_s: float = 30.0  # keyframes published per second of (render) time
     seed: int = 0  # seed of the initial latent and the sampler noise
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     torch_threads: int = 1  # CPU threads for torch (the other core renders and hears)

@@ -40,10 +40,10 @@ from dreamengine.render import Renderer, frame_params
 STATS_EVERY_S = 10.0
 
 
-def resident_mb() -> float | None:
-    """This process's resident memory in MB (Linux), or None where it cannot be read."""
+def resident_mb(pid: int | str = "self") -> float | None:
+    """A process's resident memory in MB (Linux), or None where it cannot be read."""
     try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
     except (OSError, ValueError, IndexError):
         return None
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
@@ -288,7 +288,7 @@ class _Loop:
                 "frame_ms_p50": float(np.median(w)) if len(w) else None,
                 "frame_ms_p99": float(np.percentile(w, 99)) if len(w) else None,
                 "frame_ms_max": float(w.max()) if len(w) else None,
-                "rss_mb": resident_mb(), "keyframes": self.show.keyframes,
+                **self._memory(), "keyframes": self.show.keyframes,
                 "overflows": int(getattr(self.source, "overflows", 0)),
                 "nan_resets": self.worker.resets, "slow_frames": self.slow_frames,
                 "dropped": self.show.recorder.dropped_frames if self.show.recorder else 0}
@@ -300,6 +300,14 @@ class _Loop:
         except OSError as exc:
             self.say(f"warning: cannot write stats to {path}: {exc.strerror or exc}; stats off")
             self.request = dataclasses.replace(self.request, stats=None)
+
+    def _memory(self) -> dict[str, float | None]:
+        """Resident MB of the engine: this process plus the dream process when there is one."""
+        main = resident_mb()
+        pid = getattr(self.worker, "pid", None)
+        dream = resident_mb(pid) if pid is not None else None
+        total = None if main is None else main + (dream or 0.0)
+        return {"rss_mb": total, "dream_rss_mb": dream}
 
     def step(self) -> None:
         t = self.clock.now()

@@ -19,6 +19,7 @@ Two transports run the same loop (:func:`serve`):
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -35,6 +36,7 @@ from dreamengine.sampler import SamplerConfig
 
 START_TIMEOUT_S = 120.0  # a cold interpreter importing torch on a loaded 2-core machine
 MAX_RESTARTS = 3
+NICE = 10  # the dream process's scheduling niceness (higher yields to the render loop)
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,7 @@ class _ChildSide:
 def _child(shared: _Shared, prior: Any, params: SamplerConfig, seed: int, device: str,
            h: torch.Tensor, noise_state: torch.Tensor, resets: int, min_interval: float,
            threads: int) -> None:
+    os.nice(NICE)  # the render loop comes first: the dream takes the CPU it leaves
     torch.set_num_threads(threads)
     dream = Dream(prior, params, seed, torch.device(device))
     dream.h, dream._last_good = h.to(dream.device), h.to(dream.device).clone()
@@ -362,6 +365,11 @@ class DreamProcess(_Commands):
     @property
     def requests_seen(self) -> int:
         return int(self._a["header"][_TAKEN])
+
+    @property
+    def pid(self) -> int | None:
+        """The dream process's id (its memory counts toward the engine's)."""
+        return self._process.pid if self._process is not None else None
 
     def request(self, target: Mapping[str, float]) -> None:
         """Replace whatever request is pending with ``target`` (never blocks for long: the

@@ -24,7 +24,7 @@ class SamplerConfig:
     eps2: float = 1.0  # weight of the class term
     eps3: float = 0.02  # standard deviation of the added noise (latent units)
     lr: float = 0.08  # mean |Δh| contributed by the class term per step (latent units)
-    steps_per_keyframe: int = 2  # PPGN steps between published keyframes
+    steps_per_keyframe: int = 1  # PPGN steps between published keyframes
     clip: float = 3.0  # |h| never exceeds this (latent units)
     spatial: bool = False  # give each selected class its own region of the canvas (up to 4)
 
