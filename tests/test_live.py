@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -113,6 +114,37 @@ def test_dream_process_serves_like_the_thread_and_comes_back_after_a_crash() -> 
     finally:
         worker.stop()
     assert not worker._process.is_alive()
+
+
+def test_dream_process_ends_with_a_killed_show() -> None:
+    """A show killed outright (SIGKILL: no clean-up runs) leaves no dream process burning."""
+    code = textwrap.dedent("""
+        import os, signal, torch
+        from dreamengine.engine.dream import Dream
+        from dreamengine.engine.worker import DreamProcess
+        from dreamengine.models import (ConditionConfig, GeneratorConfig, ImagePrior,
+                                        ImagePriorConfig, LatentPriorConfig)
+        from dreamengine.sampler import SamplerConfig
+        config = ImagePriorConfig(GeneratorConfig(latent_dim=16, size=16, width=32),
+                                  LatentPriorConfig(latent_dim=16, hidden=32),
+                                  ConditionConfig(width=8, blocks=2))
+        dream = Dream(ImagePrior.random(config, 0), SamplerConfig(), 0, torch.device("cpu"))
+        worker = DreamProcess(dream, 50).start()
+        print(worker.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=180)
+    pid = int(proc.stdout.split()[0])
+
+    def gone() -> bool:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return True
+        return "\nState:\tZ" in status  # exited, waiting to be reaped
+
+    wait_for(gone, timeout=15)
 
 
 def test_keys_go_through_the_control_bus() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from dreamengine.cli import main
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.console import Console
 from dreamengine.engine.control import ControlError, Controls
@@ -200,6 +201,45 @@ def test_midi_learn_scale_save_and_load(tmp_path: Path) -> None:
         con.midi_map.learn("sampler.warp")
 
 
+def test_midi_pads_trigger_actions_and_presets_once_per_press(tmp_path: Path) -> None:
+    con = console(tmp_path)
+    con.midi_map.learn("reseed")
+    con.midi(1, 64, 127, 0.0)  # the pad that is pressed gets bound, and the press counts
+    con.midi(1, 64, 0, 0.1)  # release: nothing
+    con.midi(1, 64, 127, 0.2)
+    con.midi_map.learn("reset")
+    con.midi(1, 65, 127, 0.3)
+    con.midi(1, 65, 127, 0.4)  # a pad that only ever sends 127: every press counts
+    assert con.controls.take_actions() == ["reseed", "reseed", "reset", "reset"]
+
+    con.controls.set("sampler.eps2", 2.0)
+    con.save_preset("calm")
+    con.controls.set("sampler.eps2", 6.0)
+    con.midi_map.learn("preset.calm")
+    con.midi(1, 32, 127, 1.0)
+    con.frame(1.0 + con.preset_fade_s + 0.1)
+    assert con.controls.sampler.eps2 == 2.0
+    with pytest.raises(ControlError):
+        con.midi_map.learn("quit")  # a stray pad must not end the show
+
+
+def test_the_example_midi_map_loads_and_names_real_controls() -> None:
+    path = Path(__file__).resolve().parent.parent / "docs" / "examples" / "nanokontrol2.toml"
+    bindings = MidiMap.load(path).bindings
+    assert len(bindings) >= 20
+    con = console(Path("/nonexistent"))
+    for name in bindings.values():  # every knob and fader names a settable control
+        if not (name.startswith("preset.") or name in ("reseed", "reset", "record")):
+            con.controls.set(name, con.controls.get(name))
+
+
+def test_osc_command_says_when_nobody_answers(capsys) -> None:
+    to = f"127.0.0.1:{free_port()}"
+    assert main(["osc", "/dreamengine/state", "--to", to, "--wait", "0.2"]) == 1
+    assert "no reply from 127.0.0.1" in capsys.readouterr().err
+    assert main(["osc", "/dreamengine/reseed", "--to", to, "--wait", "0"]) == 0  # not a query
+
+
 def test_missing_midi_input_lists_what_there_is() -> None:
     with pytest.raises(DreamengineError, match="no MIDI input matches 'no such controller'"):
         MidiInput("no such controller")
@@ -207,7 +247,7 @@ def test_missing_midi_input_lists_what_there_is() -> None:
 
 @pytest.mark.slow
 @pytest.mark.gl
-def test_live_takes_osc_while_running(clip: Path, tmp_path: Path, gl_ctx) -> None:
+def test_live_takes_osc_while_running(clip: Path, tmp_path: Path, gl_ctx, capsys) -> None:
     out, port = tmp_path / "rec", free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dreamengine", "live", "--headless", "--input", str(clip),
@@ -227,7 +267,11 @@ def test_live_takes_osc_while_running(clip: Path, tmp_path: Path, gl_ctx) -> Non
             with contextlib.suppress(TimeoutError):
                 reply = parse(client.recv(4096))
         assert reply == [("/dreamengine/render/hue_deg", (0.0,))]
-        send_message("127.0.0.1", port, "/dreamengine/render/hue_deg", 90.0)
+        to = f"127.0.0.1:{port}"  # the same through the command line
+        assert main(["osc", "/dreamengine/render/hue_deg", "90", "--to", to, "--wait", "0"]) == 0
+        capsys.readouterr()
+        assert main(["osc", "/dreamengine/get/render/hue_deg", "--to", to, "--wait", "5"]) == 0
+        assert capsys.readouterr().out.strip() == "/dreamengine/render/hue_deg 90.0"
         send_message("127.0.0.1", port, "/dreamengine/sampler/eps1", "not a number")
         client.sendto(b"\x00garbage", ("127.0.0.1", port))
         stdout, stderr = proc.communicate(timeout=120)

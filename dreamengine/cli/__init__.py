@@ -16,14 +16,14 @@ from dreamengine.cli.rendering import (
     render_command,
     replay_command,
 )
-from dreamengine.cli.settings import config_command
+from dreamengine.cli.settings import config_command, osc_command
 from dreamengine.errors import DreamengineError
 
 EXIT_USAGE = 2
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "render": render_command, "demo": render_command, "live": live_command,
     "replay": replay_command, "classify": classify_command, "sample": sample_command,
-    "bench": bench_command, "config": config_command,
+    "bench": bench_command, "config": config_command, "osc": osc_command,
 }
 
 

@@ -172,6 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
+    osc = sub.add_parser("osc", help="send one OSC message to a running `live` and print replies",
+                         epilog="examples: dreamengine osc /dreamengine/sampler/eps2 1.5; "
+                                "dreamengine osc /dreamengine/state; "
+                                "dreamengine osc /dreamengine/subscribe --watch")
+    osc.add_argument("address", help="an address such as /dreamengine/weight/bird")
+    osc.add_argument("args", nargs="*", help="arguments: whole numbers, numbers, or text")
+    osc.add_argument("--to", type=_endpoint, default=("127.0.0.1", 9000), metavar="HOST:PORT",
+                     help="where live listens (default 127.0.0.1:9000)")
+    osc.add_argument("--wait", type=_non_negative, default=0.5, metavar="S",
+                     help="seconds to wait for replies (default 0.5)")
+    osc.add_argument("--watch", action="store_true",
+                     help="keep printing what arrives until Ctrl-C (after /subscribe)")
+
     config = sub.add_parser("config", help="print every parameter with its value and unit (TOML)")
     config.add_argument("--out", type=Path, metavar="FILE", help="write it to FILE instead")
     _add_config_options(config)

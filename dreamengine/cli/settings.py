@@ -1,8 +1,12 @@
-"""``dreamengine config``: every parameter with its value and unit, as a TOML file to edit."""
+"""``dreamengine config`` (every parameter with its value and unit, as a TOML file to edit) and
+``dreamengine osc`` (one message to a running show, and its replies)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+import time
 
 from dreamengine.config import dump_toml, parse_assignments
 from dreamengine.errors import DreamengineError
@@ -25,3 +29,43 @@ def config_command(args: argparse.Namespace) -> int:
         raise DreamengineError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"wrote {args.out}")
     return 0
+
+
+def osc_command(args: argparse.Namespace) -> int:
+    """Send one message from a fresh UDP port and print what comes back to it: queries
+    (``/get/...``, ``/state``) must be answered, or the exit status is 1."""
+    from dreamengine.engine.osc import OscServer
+
+    if args.to is None:
+        raise DreamengineError("--to needs HOST:PORT")
+    host, port = args.to
+    local = "127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0"
+    server = OscServer(local, 0)
+    try:
+        server.send((host, port), args.address, *(_osc_value(a) for a in args.args))
+        replies = 0
+        deadline = time.monotonic() + args.wait
+        with contextlib.suppress(KeyboardInterrupt):  # how a --watch ends
+            while args.watch or time.monotonic() < deadline:
+                for message in server.drain():
+                    print(" ".join([message.address, *map(str, message.args)]), flush=True)
+                    replies += 1
+                    deadline = time.monotonic() + min(args.wait, 0.2)  # a burst (state) ends
+                time.sleep(0.01)
+    finally:
+        server.close()
+    query = args.address.startswith(("/dreamengine/get/", "/dreamengine/state"))
+    if query and not replies:
+        print(f"dreamengine: no reply from {host}:{port} within {args.wait:g} s (is `dreamengine "
+              "live` running with OSC on that port?)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _osc_value(text: str) -> int | float | str:
+    """``3`` → int, ``0.5`` → float, anything else stays text."""
+    with contextlib.suppress(ValueError):
+        return int(text)
+    with contextlib.suppress(ValueError):
+        return float(text)
+    return text

@@ -76,8 +76,15 @@ class Console:
             mapped = self.midi_map.feed(channel, control, value)
             if learning is not None:
                 self.say(f"MIDI: channel {channel} CC {control} now drives {learning}")
-            if mapped is not None:
-                self.controls.set(mapped[0], mapped[1], source="midi", t=t)
+            if mapped is None:
+                return
+            name, setting = mapped
+            if name in ACTIONS:
+                self.controls.act(name, source="midi", t=t)
+            elif name.startswith("preset."):
+                self.load_preset(name[len("preset."):], t)
+            else:
+                self.controls.set(name, setting, source="midi", t=t)
         self._guard(run, f"MIDI channel {channel} CC {control}")
 
     def osc(self, address: str, args: tuple[Any, ...], sender: Address, t: float) -> list[Reply]:

@@ -15,11 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from dreamengine.config import read_toml
-from dreamengine.engine.control import CLASS_CONTROLS, PARAMS, ControlError, Param
+from dreamengine.engine.control import ACTIONS, CLASS_CONTROLS, PARAMS, ControlError, Param
 from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes
 
 Key = tuple[int, int]  # (channel 1–16, controller 0–127)
+
+
+BUTTON_ACTIONS = tuple(a for a in ACTIONS if a != "quit")  # a stray pad must not end the show
+
+
+def is_button(name: str) -> bool:
+    """Controls a pad triggers on press (rather than a knob sweeping): the actions and
+    ``preset.NAME`` (recall that preset)."""
+    return name in BUTTON_ACTIONS or (name.startswith("preset.") and len(name) > 7)
+
+
+def check_control(name: str) -> None:
+    """Raise :class:`ControlError` unless ``name`` can be bound to a MIDI control."""
+    if not is_button(name):
+        param_of(name)
 
 
 def param_of(name: str) -> Param:
@@ -43,13 +58,16 @@ def scaled(param: Param, value: int) -> Any:
 class MidiMap:
     bindings: dict[Key, str] = field(default_factory=dict)
     learning: str | None = None  # the control the next moving CC binds to
+    _last: dict[Key, int] = field(default_factory=dict)  # each pad's last value (press edges)
 
     def learn(self, name: str) -> None:
-        param_of(name)  # unknown names raise
+        check_control(name)  # unknown names raise
         self.learning = name
 
     def feed(self, channel: int, control: int, value: int) -> tuple[str, Any] | None:
-        """A CC message → ``(control name, value)`` to set, or None if it is not bound."""
+        """A CC message → ``(control name, value)`` to set, or None if it is not bound. A
+        pad (an action or ``preset.NAME``) gives ``(name, None)`` once per press (the value
+        crossing 64 upward), whether the pad sends 127/0 or only 127."""
         key = (channel, control)
         if self.learning is not None:
             self.bindings = {k: v for k, v in self.bindings.items() if v != self.learning}
@@ -58,6 +76,10 @@ class MidiMap:
         name = self.bindings.get(key)
         if name is None:
             return None
+        if is_button(name):
+            last, self._last[key] = self._last.get(key, 0), value
+            pressed = value >= 64 and (last < 64 or value == last == 127)  # 127-only pads too
+            return (name, None) if pressed else None
         return name, scaled(param_of(name), value)
 
     def save(self, path: Path) -> None:
@@ -77,7 +99,7 @@ class MidiMap:
         for i, row in enumerate(raw.get("cc", [])):
             try:
                 ch, cc, name = int(row["channel"]), int(row["controller"]), str(row["control"])
-                param_of(name)
+                check_control(name)
             except (KeyError, TypeError, ValueError, ControlError) as exc:
                 raise DreamengineError(
                     f"MIDI map {path}: entry {i + 1} is not valid: {exc}") from None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -207,6 +208,17 @@ class _Flag:
         return self.is_set()
 
 
+class _Orphaned(_Flag):
+    """The child's view of the stop flag: also set once the render process is gone (killed
+    outright, it never sets the flag), so a dream process never outlives its show."""
+
+    def __init__(self, flag: _Flag) -> None:
+        self.value, self.parent = flag.value, os.getppid()
+
+    def is_set(self) -> bool:
+        return bool(self.value.value) or os.getppid() != self.parent
+
+
 class _Shared:
     """The shared memory both sides map: the request vector, the keyframe buffers, counters."""
 
@@ -278,13 +290,14 @@ class _ChildSide:
 def _child(shared: _Shared, prior: Any, params: SamplerConfig, seed: int, device: str,
            h: torch.Tensor, noise_state: torch.Tensor, resets: int, min_interval: float,
            threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the show's to handle: it stops us
     os.nice(NICE)  # the render loop comes first: the dream takes the CPU it leaves
     torch.set_num_threads(threads)
     dream = Dream(prior, params, seed, torch.device(device))
     dream.h, dream._last_good = h.to(dream.device), h.to(dream.device).clone()
     dream.noise.set_state(noise_state)
     dream.resets = resets
-    serve(dream, _ChildSide(shared, lambda: dream.resets), shared.stop, min_interval)
+    serve(dream, _ChildSide(shared, lambda: dream.resets), _Orphaned(shared.stop), min_interval)
 
 
 class DreamProcess(_Commands):
