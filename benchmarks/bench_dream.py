@@ -39,7 +39,8 @@ from dreamengine.engine.bench import bench_dream, median_ms
 from dreamengine.engine.build import load_image_prior
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.dream import Dream
-from dreamengine.engine.worker import DreamProcess, DreamWorker, start_worker
+from dreamengine.engine.dream_process import DreamProcess
+from dreamengine.engine.worker import DreamWorker, start_worker
 from dreamengine.models import ImagePrior, RefereeNet
 from dreamengine.render import Renderer, create_headless_context, frame_params
 from dreamengine.resources import priors_dir

@@ -16,8 +16,9 @@ import torch
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.control import Controls
 from dreamengine.engine.dream import Dream
+from dreamengine.engine.dream_process import DreamProcess
 from dreamengine.engine.keys import apply_key, help_text
-from dreamengine.engine.worker import DreamProcess, DreamWorker
+from dreamengine.engine.worker import DreamWorker
 from dreamengine.models import (
     ConditionConfig,
     GeneratorConfig,
@@ -121,7 +122,7 @@ def test_dream_process_ends_with_a_killed_show() -> None:
     code = textwrap.dedent("""
         import os, signal, torch
         from dreamengine.engine.dream import Dream
-        from dreamengine.engine.worker import DreamProcess
+        from dreamengine.engine.dream_process import DreamProcess
         from dreamengine.models import (ConditionConfig, GeneratorConfig, ImagePrior,
                                         ImagePriorConfig, LatentPriorConfig)
         from dreamengine.sampler import SamplerConfig

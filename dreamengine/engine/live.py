@@ -25,13 +25,14 @@ from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.console import Console
 from dreamengine.engine.control import Controls
 from dreamengine.engine.dream import Dream
+from dreamengine.engine.dream_process import DreamProcess
 from dreamengine.engine.midi import MidiInput, MidiMap
 from dreamengine.engine.offline import Hearing, session_meta
 from dreamengine.engine.osc import OscServer
 from dreamengine.engine.presets import presets_dir
 from dreamengine.engine.show import Show
 from dreamengine.engine.timing import StageTimer
-from dreamengine.engine.worker import DreamProcess, DreamWorker, start_worker
+from dreamengine.engine.worker import DreamWorker, start_worker
 from dreamengine.errors import DreamengineError
 from dreamengine.recording import RecordingSummary, SessionRecorder
 from dreamengine.recording.camera import VirtualCamera

@@ -1,0 +1,315 @@
+"""The dream worker in its own process: own interpreter, own GIL, lower scheduling priority.
+
+Same interface as :class:`~dreamengine.engine.worker.DreamWorker` and the same loop
+(:func:`~dreamengine.engine.worker.serve`); only the transport differs. Shared memory carries the
+request (a weight vector per image class, newest overwrites) and the newest keyframe (image,
+latent, score and counters behind one lock held only for a copy); queues carry the rare commands
+and the child's reports. The render side never waits more than a couple of milliseconds. A
+child that dies is restarted from the last published latent (reported once, at most
+``MAX_RESTARTS`` times); a child whose show was killed outright stops by itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from dreamengine.engine.dream import Dream, Keyframe
+from dreamengine.engine.worker import Commands, Published, serve
+from dreamengine.errors import DreamengineError
+from dreamengine.sampler import SamplerConfig
+
+START_TIMEOUT_S = 120.0  # a cold interpreter importing torch on a loaded 2-core machine
+MAX_RESTARTS = 3
+NICE = 10  # the dream process's scheduling niceness (higher yields to the render loop)
+
+_SEQ, _TIME, _SCORE, _RESET, _RESETS, _TAKEN = range(6)  # the keyframe header's fields
+
+
+class _Flag:
+    """A stop flag in shared memory. (``multiprocessing.Event`` can deadlock its setter when a
+    waiting process was killed; a polled flag cannot.)"""
+
+    def __init__(self, ctx: Any) -> None:
+        self.value = ctx.RawValue("b", 0)
+
+    def set(self) -> None:
+        self.value.value = 1
+
+    def is_set(self) -> bool:
+        return bool(self.value.value)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = time.monotonic() + (timeout or 0.0)
+        while not self.is_set() and time.monotonic() < deadline:
+            time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
+        return self.is_set()
+
+
+class _Orphaned(_Flag):
+    """The child's view of the stop flag: also set once the render process is gone (killed
+    outright, it never sets the flag), so a dream process never outlives its show."""
+
+    def __init__(self, flag: _Flag) -> None:
+        self.value, self.parent = flag.value, os.getppid()
+
+    def is_set(self) -> bool:
+        return bool(self.value.value) or os.getppid() != self.parent
+
+
+class _Shared:
+    """The shared memory both sides map: the request vector, the keyframe buffers, counters."""
+
+    def __init__(self, ctx: Any, labels: tuple[str, ...], size: int, latent_dim: int) -> None:
+        self.labels, self.size, self.latent_dim = labels, size, latent_dim
+        self.target = ctx.RawArray("d", len(labels))
+        self.target_seq = ctx.RawValue("q", 0)
+        self.header = ctx.RawArray("d", 6)
+        self.answered = ctx.RawArray("d", len(labels))
+        self.latent = ctx.RawArray("f", latent_dim)
+        self.image = ctx.RawArray("B", size * size * 3)
+        self.stop = _Flag(ctx)
+        self.renew(ctx)
+
+    def renew(self, ctx: Any) -> None:
+        """Fresh lock and queues: a killed process may have died holding the old ones."""
+        self.lock = ctx.Lock()
+        self.commands = ctx.Queue()
+        self.reports = ctx.Queue()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"target": np.frombuffer(self.target, np.float64),
+                "header": np.frombuffer(self.header, np.float64),
+                "answered": np.frombuffer(self.answered, np.float64),
+                "latent": np.frombuffer(self.latent, np.float32),
+                "image": np.frombuffer(self.image, np.uint8).reshape(self.size, self.size, 3)}
+
+
+def _as_target(labels: tuple[str, ...], vector: np.ndarray) -> dict[str, float]:
+    return {n: float(w) for n, w in zip(labels, vector, strict=True) if w != 0.0}
+
+
+class _ChildSide:
+    """The dream process's end of :class:`_Shared`."""
+
+    def __init__(self, shared: _Shared, resets: Callable[[], int]) -> None:
+        self.shared, self.resets = shared, resets
+        self.a = shared.arrays()
+        self.said: set[str] = set()
+
+    def take(self) -> tuple[dict[str, float], int, list[tuple[str, object]]]:
+        with self.shared.lock:
+            vector = self.a["target"].copy()
+            seq = int(self.shared.target_seq.value)
+        commands = []
+        while True:
+            try:
+                commands.append(self.shared.commands.get_nowait())
+            except queue.Empty:
+                break
+        return _as_target(self.shared.labels, vector), seq, commands
+
+    def publish(self, key: Keyframe, target: dict[str, float], taken: int) -> None:
+        a = self.a
+        with self.shared.lock:
+            a["image"][...] = key.image
+            a["latent"][...] = key.latent
+            a["answered"][...] = [target.get(n, 0.0) for n in self.shared.labels]
+            a["header"][_SEQ] += 1
+            a["header"][[_TIME, _SCORE, _RESET, _RESETS, _TAKEN]] = (
+                time.monotonic(), key.score, float(key.reset), self.resets(), taken)
+
+    def report(self, message: str) -> None:
+        if message not in self.said:
+            self.said.add(message)
+            self.shared.reports.put(message)
+
+
+def _child(shared: _Shared, prior: Any, params: SamplerConfig, seed: int, device: str,
+           h: torch.Tensor, noise_state: torch.Tensor, resets: int, min_interval: float,
+           threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the show's to handle: it stops us
+    os.nice(NICE)  # the render loop comes first: the dream takes the CPU it leaves
+    torch.set_num_threads(threads)
+    dream = Dream(prior, params, seed, torch.device(device))
+    dream.h, dream._last_good = h.to(dream.device), h.to(dream.device).clone()
+    dream.noise.set_state(noise_state)
+    dream.resets = resets
+    serve(dream, _ChildSide(shared, lambda: dream.resets), _Orphaned(shared.stop), min_interval)
+
+
+class DreamProcess(Commands):
+    """The sampler in its own process, with the same interface as :class:`DreamWorker`."""
+
+    def __init__(self, dream: Dream, max_keyframes_per_s: float, threads: int = 1) -> None:
+        self.dream = dream  # the starting state; the child owns the running one
+        self.min_interval = 1.0 / max_keyframes_per_s
+        self.threads = threads
+        self._params, self._seed = dream.params, dream.seed
+        self.errors: list[str] = []
+        self.restarts = 0
+        self._ctx = mp.get_context("spawn")
+        labels = dream.prior.labels
+        config = dream.prior.config.generator
+        self._shared = _Shared(self._ctx, labels, config.size, config.latent_dim)
+        self._a = self._shared.arrays()
+        self._published: Published | None = None
+        self._process: Any = None
+        self._said: set[str] = set()
+        self._next_check = 0.0
+        self._stopping = False
+
+    # -- life cycle
+
+    def start(self, wait: bool = True) -> DreamProcess:
+        """Start the process; with ``wait`` return once its first keyframe is out."""
+        self._spawn(self.dream.h.detach().cpu(), self.dream.noise.get_state(), 0)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self) -> None:
+        """Wait for the first keyframe (before the render loop runs, so the show never opens
+        on an empty canvas); a process that cannot start raises, saying why."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while self.latest() is None:
+            if not self._process.is_alive():
+                self._drain_reports()
+                raise DreamengineError(
+                    f"the dream process failed to start (exit code {self._process.exitcode})"
+                    + (f": {self.errors[-1]}" if self.errors else ""))
+            if time.monotonic() > deadline:
+                raise DreamengineError(
+                    f"the dream process gave no keyframe within {START_TIMEOUT_S:g} s")
+            time.sleep(0.01)
+
+    def _spawn(self, h: torch.Tensor, noise_state: torch.Tensor, resets: int) -> None:
+        d = self.dream
+        self._process = self._ctx.Process(
+            target=_child, name="dreamengine-dream", daemon=True,
+            args=(self._shared, d.prior, self._params, self._seed, str(d.device), h, noise_state,
+                  resets, self.min_interval, self.threads))
+        self._process.start()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._shared.stop.set()
+        if self._process is not None:
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(timeout=2)
+        self._drain_reports()
+        self._close_queues()
+
+    def _close_queues(self) -> None:
+        for q in (self._shared.commands, self._shared.reports):
+            q.cancel_join_thread()
+            q.close()
+
+    # -- the render loop's side (none of these wait on the sampler)
+
+    @property
+    def resets(self) -> int:
+        return int(self._a["header"][_RESETS])
+
+    @property
+    def requests_seen(self) -> int:
+        return int(self._a["header"][_TAKEN])
+
+    @property
+    def pid(self) -> int | None:
+        """The dream process's id (its memory counts toward the engine's)."""
+        return self._process.pid if self._process is not None else None
+
+    def request(self, target: Mapping[str, float]) -> None:
+        """Replace whatever request is pending with ``target`` (never blocks for long: the
+        lock is only ever held for a copy of a few hundred bytes)."""
+        labels = self._shared.labels
+        vector = np.zeros(len(labels))
+        for name, weight in target.items():
+            if name in labels:
+                vector[labels.index(name)] = weight
+            else:
+                self._report(f"dream: unknown image class {name!r} ignored")
+        with self._shared.lock:
+            self._a["target"][...] = vector
+            self._shared.target_seq.value += 1
+
+    def _command(self, name: str, value: object) -> None:
+        # Kept here too, so that a restarted process starts from the current settings.
+        if name == "params" and isinstance(value, SamplerConfig):
+            self._params = value
+        elif name == "rate" and isinstance(value, (int, float)) and value > 0:
+            self.min_interval = 1.0 / value
+        elif name == "reseed" and isinstance(value, int):
+            self._seed = value
+        self._shared.commands.put((name, value))
+
+    def latest(self) -> Published | None:
+        """The newest published keyframe (check ``seq`` to see whether it is new)."""
+        self._watch()
+        a = self._a
+        if not self._shared.lock.acquire(timeout=0.002):
+            return self._published  # the child is mid-copy: the next frame gets it
+        try:
+            seq = int(a["header"][_SEQ])
+            if seq == 0 or (self._published is not None and seq == self._published.seq):
+                return self._published
+            key = Keyframe(a["image"].copy(), a["latent"].copy(), float(a["header"][_SCORE]),
+                           bool(a["header"][_RESET]))
+            target = _as_target(self._shared.labels, a["answered"])
+            self._published = Published(seq, float(a["header"][_TIME]), key, target)
+        finally:
+            self._shared.lock.release()
+        return self._published
+
+    def _watch(self) -> None:
+        """Once a second: collect the child's reports; restart it if it died."""
+        now = time.monotonic()
+        if now < self._next_check or self._process is None:
+            return
+        self._next_check = now + 1.0
+        self._drain_reports()
+        if self._stopping or self._process.is_alive():
+            return
+        code = self._process.exitcode
+        if self.restarts >= MAX_RESTARTS:
+            self._report(f"the dream process ended (exit code {code}) {self.restarts + 1} times;"
+                         " not restarting again: the canvas holds its last keyframe")
+            return
+        self.restarts += 1
+        self._report(f"the dream process ended (exit code {code}); restarted from the last "
+                     "keyframe's latent (reported once; the count is in the summary)")
+        self._process = None
+        self._drain_reports()
+        self._close_queues()
+        self._shared.renew(self._ctx)
+        if self._published is not None:
+            h = torch.from_numpy(self._published.keyframe.latent.copy())[None]
+        else:
+            h = self.dream.h.detach().cpu()
+        self._spawn(h, torch.Generator().manual_seed(self._seed + 1000 * self.restarts)
+                    .get_state(), self.resets)
+
+    def _drain_reports(self) -> None:
+        while True:
+            try:
+                self._report(self._shared.reports.get_nowait())
+            except (queue.Empty, OSError, ValueError):
+                return
+
+    def _report(self, message: str) -> None:
+        if message not in self._said:
+            self._said.add(message)
+            self.errors.append(message)
+
+
