@@ -81,7 +81,7 @@ class Loop:
         self.config = config
         self.ctx = create_headless_context()
         self.renderer = Renderer(self.ctx, size, prior.config.generator.size, config.render)
-        side = prior.config.generator.size
+        side = self.side = prior.config.generator.size
         self.renderer.push_keyframe(np.zeros((side, side, 3), np.uint8), 0.0)
         self.seq = 0
         self.keyframes = 0
@@ -122,21 +122,28 @@ class Loop:
 
 def beside_the_loop(config: EngineConfig, prior: ImagePrior, seconds: float) -> dict:
     """The loop alone, then beside the worker on a thread and in its own process, each asked
-    for up to 240 keyframes/s (as fast as it can go)."""
+    for up to 240 keyframes/s (as fast as it can go); last, the process with random networks
+    of the same architecture at 128 px (the size the target names)."""
     loop = Loop(config, prior, (1280, 720))
     out: dict[str, Any] = {"alone": stats(loop.run(seconds, None)),
                            "steps_per_keyframe": config.sampler.steps_per_keyframe}
-    target = {prior.labels[0]: 0.6, prior.labels[1]: 0.4}
+    big = replace(prior.config, generator=replace(prior.config.generator, size=128))
+    runs = {"thread": (prior, "thread"), "process": (prior, "process"),
+            "process_128px": (ImagePrior.random(big, seed=0), "process")}
     try:
-        for mode in ("thread", "process"):
-            dream = Dream(prior, config.sampler, seed=0, device=torch.device("cpu"))
+        for name, (net, mode) in runs.items():
+            if net.config.generator.size != loop.side:
+                loop.release()
+                loop = Loop(config, net, (1280, 720))
+            target = {net.labels[0]: 0.6, net.labels[1]: 0.4}
+            dream = Dream(net, config.sampler, seed=0, device=torch.device("cpu"))
             worker = start_worker(dream, 240, mode)
             worker.request(target)
             try:
                 loop.keyframes = 0
                 t0 = time.perf_counter()
-                out[mode] = stats(loop.run(seconds, worker))
-                out[mode]["keyframes_per_s_shown"] = loop.keyframes / (time.perf_counter() - t0)
+                out[name] = stats(loop.run(seconds, worker))
+                out[name]["keyframes_per_s_shown"] = loop.keyframes / (time.perf_counter() - t0)
             finally:
                 worker.stop()
     finally:
@@ -237,9 +244,11 @@ def main() -> None:
     print(table(rows), end="\n\n")
     b = figures["beside_loop"]
     rows = [("1280x720 loop", "fps", "ms p50", "ms p99", "ms max", "keyframes/s shown")]
-    for name in ("alone", "thread", "process"):
+    names = {"alone": "alone", "thread": "beside a thread worker",
+             "process": "beside a process worker", "process_128px": "... 128 px (random nets)"}
+    for name, title in names.items():
         s = b[name]
-        rows.append((name if name == "alone" else f"beside a {name} worker", f"{s['fps']:.1f}",
+        rows.append((title, f"{s['fps']:.1f}",
                      f"{s['frame_ms_p50']:.1f}", f"{s['frame_ms_p99']:.1f}",
                      f"{s['frame_ms_max']:.1f}", f"{s.get('keyframes_per_s_shown', 0):.1f}"))
     print(table(rows))

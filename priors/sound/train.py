@@ -289,6 +289,8 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
     """Run until the wall-time budget (summed over restarts) is spent."""
     opt = torch.optim.AdamW(model.parameters(), lr=ARGS.lr, weight_decay=1e-3)
     state = resume(ckpt_dir, model, opt)
+    if state["elapsed_s"] < ARGS.minutes * 60:
+        state.pop("finished", None)  # a larger budget continues a finished run (warm restart)
     sampler.rng = np.random.default_rng([ARGS.seed, state["step"]])
     loss_fn = torch.nn.BCEWithLogitsLoss()
     budget, t_start, run_loss = ARGS.minutes * 60, time.time() - state["elapsed_s"], 0.0
