@@ -70,6 +70,8 @@ def test_assignment_parsing() -> None:
 def test_cross_component_validation() -> None:
     with pytest.raises(DreamengineError, match="audio.sr"):
         load_config(None, {"audio.sr": "22050"})
+    with pytest.raises(DreamengineError, match="dream.worker must be process or thread"):
+        load_config(None, {"dream.worker": "fork"})
 
 
 def test_config_command_prints_every_parameter_with_its_unit(tmp_path: Path) -> None:
