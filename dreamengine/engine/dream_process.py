@@ -5,7 +5,7 @@ Same interface as :class:`~dreamengine.engine.worker.DreamWorker` and the same l
 request (a weight vector per image class, newest overwrites) and the newest keyframe (image,
 latent, score and counters behind one lock held only for a copy); queues carry the rare commands
 and the child's reports. The render side never waits more than a couple of milliseconds. A
-child that dies is restarted from the last published latent (reported once, at most
+child that dies is restarted from the last published latent (each restart reported, at most
 ``MAX_RESTARTS`` times); a child whose show was killed outright stops by itself.
 """
 
@@ -169,16 +169,10 @@ class DreamProcess(Commands):
 
     # -- life cycle
 
-    def start(self, wait: bool = True) -> DreamProcess:
-        """Start the process; with ``wait`` return once its first keyframe is out."""
+    def start(self) -> DreamProcess:
+        """Start the process and return once its first keyframe is out (before the render loop
+        runs, so the show never opens on an empty canvas); one that cannot start raises."""
         self._spawn(self.dream.h.detach().cpu(), self.dream.noise.get_state(), 0)
-        if wait:
-            self.wait_ready()
-        return self
-
-    def wait_ready(self) -> None:
-        """Wait for the first keyframe (before the render loop runs, so the show never opens
-        on an empty canvas); a process that cannot start raises, saying why."""
         deadline = time.monotonic() + START_TIMEOUT_S
         while self.latest() is None:
             if not self._process.is_alive():
@@ -190,6 +184,7 @@ class DreamProcess(Commands):
                 raise DreamengineError(
                     f"the dream process gave no keyframe within {START_TIMEOUT_S:g} s")
             time.sleep(0.01)
+        return self
 
     def _spawn(self, h: torch.Tensor, noise_state: torch.Tensor, resets: int) -> None:
         d = self.dream
@@ -287,8 +282,8 @@ class DreamProcess(Commands):
                          " not restarting again: the canvas holds its last keyframe")
             return
         self.restarts += 1
-        self._report(f"the dream process ended (exit code {code}); restarted from the last "
-                     "keyframe's latent (reported once; the count is in the summary)")
+        self._report(f"the dream process ended (exit code {code}); restarted it from the last "
+                     f"keyframe's latent (restart {self.restarts} of at most {MAX_RESTARTS})")
         self._process = None
         self._drain_reports()
         self._close_queues()

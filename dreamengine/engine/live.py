@@ -128,24 +128,22 @@ def run_live(config: EngineConfig, request: LiveRequest,
     models = load_models(config, device)
     for warning in models.warnings:
         say(f"note: {warning}")
-    # The dream process starts (a few seconds: a fresh interpreter imports torch) while the
-    # input opens; a live input opens late so its ring does not fill before the loop reads it.
-    worker = start_worker(Dream(models.image, config.sampler, config.dream.seed, device),
-                          config.dream.keyframes_per_s, config.dream.worker,
-                          config.dream.torch_threads, wait=False)
+    # The dream process takes a few seconds to start (a fresh interpreter imports torch); a live
+    # input opens after it, so its ring does not fill before the loop reads it.
     try:
-        if request.input is None:
-            source = open_source(config, request, say)
-        try:
-            worker.wait_ready()
-        except BaseException:
-            if isinstance(source, LiveSource):
-                source.close()
-            raise
+        worker = start_worker(Dream(models.image, config.sampler, config.dream.seed, device),
+                              config.dream.keyframes_per_s, config.dream.worker,
+                              config.dream.torch_threads)
     except BaseException:
-        worker.stop()
         surface.close()
         raise
+    if request.input is None:
+        try:
+            source = open_source(config, request, say)
+        except BaseException:
+            worker.stop()
+            surface.close()
+            raise
     recorder = None
     if request.record is not None:
         meta = session_meta(config, models, request.size, request.record_fps, str(request.input))
@@ -305,7 +303,7 @@ class _Loop:
     def _memory(self) -> dict[str, float | None]:
         """Resident MB of the engine: this process plus the dream process when there is one."""
         main = resident_mb()
-        pid = getattr(self.worker, "pid", None)
+        pid = self.worker.pid
         dream = resident_mb(pid) if pid is not None else None
         total = None if main is None else main + (dream or 0.0)
         return {"rss_mb": total, "dream_rss_mb": dream}

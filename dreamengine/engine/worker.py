@@ -116,7 +116,6 @@ class DreamWorker(Commands):
 
     def __init__(self, dream: Dream, max_keyframes_per_s: float) -> None:
         self.dream = dream
-        self.min_interval = 1.0 / max_keyframes_per_s
         self.requests_seen = 0  # requests taken up by the worker (stale ones are skipped)
         self.errors: list[str] = []
         self._target: dict[str, float] = {}
@@ -126,18 +125,20 @@ class DreamWorker(Commands):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=serve, name="dream", daemon=True,
-                                        args=(dream, self, self._stop, self.min_interval))
+                                        args=(dream, self, self._stop, 1.0 / max_keyframes_per_s))
 
     def start(self) -> DreamWorker:
         self._thread.start()
         return self
 
-    def wait_ready(self) -> None:
-        """The first keyframe comes within one step; nothing to wait for."""
-
     @property
     def resets(self) -> int:
         return self.dream.resets
+
+    @property
+    def pid(self) -> None:
+        """No process of its own (the dream process has one)."""
+        return None
 
     def request(self, target: Mapping[str, float]) -> None:
         """Replace whatever request is pending with ``target`` (never blocks)."""
@@ -174,13 +175,14 @@ class DreamWorker(Commands):
         self._thread.join(timeout=5)
 
 
-def start_worker(dream: Dream, max_keyframes_per_s: float, mode: str, threads: int = 1,
-                 wait: bool = True) -> DreamWorker | DreamProcess:
-    """The worker ``mode`` names (``"process"`` or ``"thread"``), started."""
+def start_worker(dream: Dream, max_keyframes_per_s: float, mode: str,
+                 threads: int = 1) -> DreamWorker | DreamProcess:
+    """The worker ``mode`` names (``"process"`` or ``"thread"``), started; a process is waited
+    for until its first keyframe is out."""
     from dreamengine.engine.dream_process import DreamProcess
 
     if mode == "process":
-        return DreamProcess(dream, max_keyframes_per_s, threads).start(wait)
+        return DreamProcess(dream, max_keyframes_per_s, threads).start()
     if mode == "thread":
         return DreamWorker(dream, max_keyframes_per_s).start()
     raise DreamengineError(f"dream.worker must be process or thread, got {mode!r}")
