@@ -3,13 +3,14 @@
     .venv/bin/python priors/sound/build_data.py --out data/sound [--cache data/cache]
 
 Real recordings come only from the allowed Debian packages (``debs.TRAINING_PACKAGES``; the
-reserved evaluation packages are refused by ``debs.check_allowed``), labelled by the keyword
-table in ``keywords.py``. Scarce classes are filled synthetically: sirens and car horns
-(numpy), dog barks (sox variants of the real ones), speech (espeak-ng, next to the real spoken
-material), music (fluidsynth + FluidR3 GM from generated MIDI). A held-out music set rendered by
-timidity + freepats is written with split ``music_heldout``. Outputs under ``--out``:
-``clips/**.wav`` (16 kHz mono 16-bit), ``manifest.jsonl``, ``summary.json``,
-``keyword_audit.json``. Re-running skips everything already downloaded, unpacked or written.
+reserved evaluation packages are refused by ``debs.check_allowed``), labelled by the keyword table
+in ``keywords.py``. Scarce classes are filled synthetically: sirens, car horns, explosions and
+engines (numpy), crowds (a babble of espeak-ng voices, numpy), dog barks (sox variants of the real
+ones), speech (espeak-ng, next to the real spoken material), music (fluidsynth + FluidR3 GM from
+generated MIDI). A held-out music set rendered by timidity + freepats is written with split
+``music_heldout``. Outputs under ``--out``: ``clips/**.wav`` (16 kHz mono 16-bit),
+``manifest.jsonl``, ``summary.json``, ``keyword_audit.json``. Re-running skips everything already
+downloaded, unpacked or written.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from sources import package_items
 
 TOOLS = {"apt-get": "apt", "dpkg": "dpkg", "sox": "sox", "espeak-ng": "espeak-ng",
          "fluidsynth": "fluidsynth", "timidity": "timidity", "ffmpeg": "ffmpeg"}  # fmt: skip
-COUNTS = {"siren": 500, "car_horn": 500, "dog_target": 400, "espeak": 700,
+COUNTS = {"siren": 500, "car_horn": 500, "explosion": 300, "engine": 300, "crowd": 300,
+          "babble_voices": 160, "dog_target": 400, "espeak": 700,
           "fluid_singles": 90, "fluid_mixes": 450, "heldout_singles": 25,
           "heldout_mixes": 100}  # fmt: skip
 BARK_WEIGHT = 8
@@ -88,10 +90,15 @@ def dog_items(real: list[tuple[Item, list[Stored]]], out: Path) -> list[Item]:
     return items
 
 
+def _speech_texts(cache: Path) -> dict[str, list[str]]:
+    """Sentences per language that both espeak-ng and the tuxpaint texts have."""
+    return speech.description_texts(debs.unpack("tuxpaint-stamps-default", cache),
+                                     speech.espeak_languages())  # fmt: skip
+
+
 def speech_items(cache: Path) -> list[Item]:
     """espeak-ng sentences in every language both espeak-ng and the tuxpaint texts have."""
-    texts = speech.description_texts(debs.unpack("tuxpaint-stamps-default", cache),
-                                     speech.espeak_languages())  # fmt: skip
+    texts = _speech_texts(cache)
     licence = "espeak-ng output; sentences from tuxpaint-stamps-default (GPL-2)"
     return _synthetic("espeak-ng", COUNTS["espeak"], ("speech",), licence,
                       partial(_speak, texts=texts))  # fmt: skip
@@ -99,6 +106,22 @@ def speech_items(cache: Path) -> list[Item]:
 
 def _speak(index: int, texts: dict) -> list:
     return speech.speak(index, texts)
+
+
+class Babble:
+    """Crowd clips from a pool of espeak-ng utterances, rendered on first use only (a re-run
+    that has every crowd clip skips the pool). The pool's sentences use their own seeds, not
+    those of the speech clips."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache, self.voices = cache, None
+
+    def __call__(self, index: int) -> list:
+        if self.voices is None:
+            texts = _speech_texts(self.cache)
+            self.voices = [piece.samples for i in range(COUNTS["babble_voices"])
+                           for piece in speech.speak(100_000 + i, texts)]  # fmt: skip
+        return synth.crowd(index, self.voices)
 
 
 def music_items(source: str, clips: list, renderer, licence: str, split: str | None) -> list:
@@ -137,6 +160,12 @@ def synthetic_sources(cache: Path, out: Path, real) -> list[tuple[Item, list[Sto
         ("numpy-siren", _synthetic("numpy", COUNTS["siren"], ("siren",), GENERATED, synth.siren)),
         ("numpy-horn", _synthetic("numpy", COUNTS["car_horn"], ("car_horn",), GENERATED,
                                   synth.car_horn)),
+        ("numpy-explosion", _synthetic("numpy", COUNTS["explosion"], ("explosion",), GENERATED,
+                                       synth.explosion)),
+        ("numpy-engine", _synthetic("numpy", COUNTS["engine"], ("engine",), GENERATED,
+                                    synth.engine)),
+        ("numpy-crowd", _synthetic("numpy", COUNTS["crowd"], ("crowd",),
+                                   "espeak-ng voices mixed by build_data.py", Babble(cache))),
         ("sox-dog", dog_items(real, out)),
         ("espeak-ng", speech_items(cache)),
         ("fluidsynth", fluidsynth_items(cache)),
@@ -156,7 +185,8 @@ def finish(out: Path, produced: list, candidates: list[Item], cache: Path) -> di
     entries = [e for e in entries if e.labels]
     entries, duplicates = manifest.deduplicate(entries)
     entries = manifest.bound_other(entries)
-    rows = manifest.manifest_rows(entries)
+    previous = manifest.previous_splits(out / "manifest.jsonl")
+    rows = manifest.manifest_rows(entries, previous)
     summary = manifest.summarise(rows)
     summary["duplicates_dropped"] = duplicates
     summary["packages"] = {name: debs.version(name, cache)

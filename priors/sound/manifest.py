@@ -18,7 +18,7 @@ from items import Item, Stored
 from keywords import ALL_LABELS, match
 
 VAL_FRACTION = 0.2
-OTHER_MAX = 700  # groups labelled only "other" kept (round-robin over packages)
+OTHER_MAX = 1400  # groups labelled only "other" kept (round-robin over packages)
 SEED = "dreamengine-sound-2026"
 
 
@@ -78,12 +78,18 @@ def bound_other(entries: list[Entry], limit: int = OTHER_MAX) -> list[Entry]:
     return [e for e in entries if e.labels != ("other",) or id(e) in chosen]
 
 
-def assign_splits(entries: list[Entry]) -> dict[str, str]:
-    """``{group: split}``: stratified by (rarest label, real) with a stable hash order."""
+def assign_splits(entries: list[Entry], previous: dict[str, str] | None = None) -> dict[str, str]:
+    """``{group: split}``: stratified by (rarest label, real) with a stable hash order.
+
+    Groups in ``previous`` (the last build's ``{group: split}``) keep their split, so growing
+    the data never moves a recording that a model was trained on into validation; only new
+    groups are stratified.
+    """
+    previous = previous or {}
     group_labels: dict[str, set[str]] = defaultdict(set)
     group_real: dict[str, bool] = {}
     for entry in entries:
-        if entry.item.split is None:
+        if entry.item.split is None and entry.item.group not in previous:
             group_labels[entry.item.group] |= set(entry.labels)
             group_real[entry.item.group] = entry.item.real
     frequency = Counter(label for labels in group_labels.values() for label in labels)
@@ -96,12 +102,21 @@ def assign_splits(entries: list[Entry]) -> dict[str, str]:
         groups.sort(key=_stable)
         n_val = round(VAL_FRACTION * len(groups)) if len(groups) > 1 else 0
         splits.update({g: ("val" if i < n_val else "train") for i, g in enumerate(groups)})
-    return splits
+    return {**previous, **splits}
 
 
-def manifest_rows(entries: list[Entry]) -> list[dict]:
-    """One JSON-ready row per piece, with its split."""
-    splits = assign_splits(entries)
+def previous_splits(manifest: Path) -> dict[str, str]:
+    """``{group: split}`` of an earlier build's ``manifest.jsonl`` (empty when there is none)."""
+    if not manifest.is_file():
+        return {}
+    with open(manifest) as f:
+        return {row["group"]: row["split"] for row in map(json.loads, f)
+                if row["split"] in ("train", "val")}
+
+
+def manifest_rows(entries: list[Entry], previous: dict[str, str] | None = None) -> list[dict]:
+    """One JSON-ready row per piece, with its split (``previous`` groups keep theirs)."""
+    splits = assign_splits(entries, previous)
     rows = []
     for entry in entries:
         item = entry.item

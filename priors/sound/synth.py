@@ -1,11 +1,15 @@
-"""Synthetic sirens and car horns (numpy), and sox-augmented variants of the few real dog barks.
+"""Synthetic sounds for thin classes (numpy), and sox-augmented variants of the few real dog barks.
 
-Real recordings of sirens and car horns are nearly absent from the allowed packages, so they
-are synthesised with random parameters. Sirens: wail (slow sweep), yelp (fast sweep), hi-lo
-(two-tone) and a mechanical rise-and-fall, as harmonic-rich tones with a slow Doppler-like drift,
-an approach/recede envelope, optional room echo and a noise bed. Horns: single and double honks,
-chords of 2-3 detuned square/saw tones through a resonant "body" filter. Each clip is seeded by
-its index, so the build is deterministic.
+Real recordings of sirens and car horns are nearly absent from the allowed packages, and engines,
+explosions and crowds have a few dozen at most, so they are synthesised with random parameters (the
+real recordings are still drawn more often in training). Sirens: wail (slow sweep), yelp (fast
+sweep), hi-lo (two-tone) and a mechanical rise-and-fall, as harmonic-rich tones with a slow
+Doppler-like drift, an approach/recede envelope, optional room echo and a noise bed. Horns: single
+and double honks, chords of 2-3 detuned square/saw tones through a resonant "body" filter. Each
+clip is seeded by its index, so the build is deterministic. Explosions: a gunshot crack, a cannon
+or a blast (broadband crack, low boom, long rumble, debris), near or distant. Engines: a
+firing-rate harmonic series with combustion noise and a resonant body, revving, idling or passing
+by. Crowds: a babble of many espeak-ng voices in a reverberant room, with applause or a cheer.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from clips import SR, Piece, make_pieces, read_wav
-from scipy.signal import butter, lfilter, sosfilt
+from scipy.signal import butter, fftconvolve, lfilter, sosfilt
 
 
 def _tone(phase: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -130,3 +134,118 @@ def dog_variant(wav: Path, index: int) -> list[Piece]:
                        check=True, capture_output=True)  # fmt: skip
         x = read_wav(out)
     return make_pieces(_finish(x, rng, (10, 40))[:, None], SR)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / (np.sqrt(np.mean(x**2)) + 1e-9)
+
+
+def _lowpass(x: np.ndarray, cutoff: float, order: int = 2) -> np.ndarray:
+    return sosfilt(butter(order, min(cutoff, 0.45 * SR), fs=SR, output="sos"), x)
+
+
+def _room(x: np.ndarray, rng: np.random.Generator, rt60: tuple[float, float]) -> np.ndarray:
+    """Convolve with a decaying-noise impulse response and mix it with the dry sound."""
+    rt = rng.uniform(*rt60)
+    t = np.arange(int(rt * SR)) / SR
+    ir = rng.standard_normal(len(t)) * np.exp(-6.91 * t / rt)
+    wet = _unit(fftconvolve(x, _lowpass(ir, rng.uniform(2000, 7000)))[: len(x)])
+    return x + wet * np.sqrt(np.mean(x**2)) * 10 ** (-rng.uniform(-3, 10) / 20)
+
+
+def explosion(index: int) -> list[Piece]:
+    """One gunshot burst, cannon shot or blast of 1.5-4 s."""
+    rng = np.random.default_rng([5, index])
+    kind = ("gunshot", "blast", "cannon", "blast")[index % 4]
+    n = int(rng.uniform(1.5, 4.0) * SR)
+    x = np.zeros(n)
+    shots = int(rng.choice([1, 1, 2, 3, 6])) if kind == "gunshot" else 1
+    start = int(rng.uniform(0.05, 0.4) * SR)
+    for _ in range(shots):
+        if start >= n:
+            break
+        tt = np.arange(n - start) / SR
+        attack = np.minimum(1.0, tt / rng.uniform(0.0005, 0.006))
+        crack = _unit(rng.standard_normal(len(tt))) * np.exp(-tt / rng.uniform(0.01, 0.06))
+        decay = {"gunshot": (0.05, 0.2), "cannon": (0.2, 0.6), "blast": (0.4, 1.6)}[kind]
+        boom = _unit(_lowpass(rng.standard_normal(len(tt)), rng.uniform(120, 700)))
+        boom *= np.exp(-tt / rng.uniform(*decay))
+        rumble = _unit(_lowpass(np.cumsum(rng.standard_normal(len(tt))), 150))
+        rumble *= np.exp(-tt / (2.5 * decay[1])) * rng.uniform(0.1, 0.5)
+        x[start:] += attack * (rng.uniform(0.3, 1.0) * crack + boom + rumble)
+        if kind == "blast" and rng.random() < 0.5:  # debris: sparse clicks after the blast
+            hits = rng.random(len(tt)) < rng.uniform(20, 200) / SR
+            debris = lfilter([1.0], [1.0, -0.9], hits * rng.standard_normal(len(tt)))
+            x[start:] += debris * np.exp(-tt / rng.uniform(0.5, 1.5)) * 0.3
+        start += int(rng.uniform(0.07, 0.5) * SR)
+    if rng.random() < 0.4:  # far away: the highs are gone
+        x = _lowpass(x, rng.uniform(800, 3000))
+    if rng.random() < 0.5:
+        x = _room(x, rng, (0.3, 2.0))
+    return make_pieces(_finish(x, rng, (12, 40))[:, None], SR)
+
+
+def engine(index: int) -> list[Piece]:
+    """One engine of 3-8 s: car, truck, motorbike or propeller; revving, idling or passing."""
+    rng = np.random.default_rng([6, index])
+    t = np.arange(int(rng.uniform(3, 8) * SR)) / SR
+    base = rng.uniform(*((8, 25), (25, 60), (40, 110), (15, 40))[index % 4])  # firing rate, Hz
+    motion = rng.choice(["steady", "rev", "slow", "pass"])
+    f0 = base * (1 + 0.03 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * t))
+    if motion == "rev":
+        f0 *= 1 + rng.uniform(0.5, 2.0) * np.clip((t - rng.uniform(0.3, 2)) / 1.5, 0, 1)
+    elif motion == "slow":
+        f0 *= 1 + rng.uniform(0.5, 1.5) * np.clip(1 - t / t[-1] * 1.5, 0, 1)
+    elif motion == "pass":  # Doppler: pitch falls as it passes, loudest at the passing moment
+        tc, width = rng.uniform(0.3, 0.7) * t[-1], rng.uniform(0.3, 1.2)
+        f0 *= 1 - rng.uniform(0.03, 0.08) * np.tanh((t - tc) / width)
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    tilt = rng.uniform(0.6, 1.6)
+    tone = sum(np.sin(k * phase + rng.uniform(0, 6.3)) / k**tilt
+               for k in range(1, 40) if k * base < 3000)  # fmt: skip
+    pulse = (0.5 + 0.5 * np.sin(phase)) ** rng.uniform(1, 6)  # combustion noise at each firing
+    hiss = sosfilt(butter(2, [200, rng.uniform(2000, 6000)], btype="band", fs=SR, output="sos"),
+                   rng.standard_normal(len(t)))
+    x = _unit(tone) + rng.uniform(0.3, 1.2) * _unit(hiss * pulse)
+    x = 0.5 * x + _body(x, rng) * rng.uniform(0.2, 0.8)
+    if motion == "pass":
+        x *= 0.15 + np.exp(-(((t - tc) / (2 * width)) ** 2))
+    return make_pieces(_finish(x, rng, (8, 35))[:, None], SR)
+
+
+def _claps(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Applause: many hand claps (short band-passed noise bursts) at random times."""
+    x = np.zeros(n)
+    count = int(rng.uniform(30, 300) * n / SR)
+    clap = np.arange(int(0.012 * SR))
+    for at in rng.integers(0, n - len(clap), count):
+        x[at:at + len(clap)] += rng.standard_normal(len(clap)) * np.exp(-clap / (
+            rng.uniform(0.002, 0.006) * SR)) * rng.uniform(0.2, 1.0)
+    sos = butter(2, [rng.uniform(500, 1200), rng.uniform(2500, 6000)], btype="band", fs=SR,
+                 output="sos")
+    return _unit(sosfilt(sos, x))
+
+
+def crowd(index: int, voices: list[np.ndarray]) -> list[Piece]:
+    """One crowd of 3-7 s: 6-30 overlapping voices in a room, with applause or a cheer."""
+    rng = np.random.default_rng([7, index])
+    n = int(rng.uniform(3, 7) * SR)
+    x = np.zeros(n)
+    for _ in range(int(rng.integers(6, 31))):
+        voice = voices[rng.integers(len(voices))]
+        rate = rng.uniform(0.85, 1.2)  # another speaker: pitch and tempo
+        voice = np.interp(np.arange(0, len(voice) - 1, rate), np.arange(len(voice)), voice)
+        gain = 10 ** (rng.uniform(-15, 0) / 20) / (np.sqrt(np.mean(voice**2)) + 1e-9)
+        at = int(rng.uniform(-len(voice), n))
+        while at < n:
+            a, b = max(at, 0), min(at + len(voice), n)
+            x[a:b] += voice[a - at:b - at] * gain
+            at += len(voice) + int(rng.uniform(0.1, 1.0) * SR)
+    x = _lowpass(x, rng.uniform(1500, 6000))
+    if rng.random() < 0.3:  # a cheer: the crowd swells
+        t = np.arange(n) / SR
+        x *= 1 + 2.5 * np.exp(-(((t - rng.uniform(0.3, 0.8) * t[-1]) / rng.uniform(0.4, 1.5)) ** 2))
+    x = _room(x, rng, (0.4, 1.8))
+    if rng.random() < 0.35:
+        x = _unit(x) + _claps(n, rng) * 10 ** (rng.uniform(-6, 6) / 20)
+    return make_pieces(_finish(x, rng, (10, 35))[:, None], SR)

@@ -2,13 +2,13 @@
 
     nice -n 5 .venv/bin/python priors/sound/train.py --minutes 32 --eval-every 8
 
-Steps: (1) cache log-mel features of every clip in ``data/sound/features`` with the inference
-front end (``StreamingLogMel`` with ``MelConfig()`` defaults), at three playback rates (waveform
+Steps: (1) cache log-mel features of every clip in ``data/sound/features`` with the inference front
+end (``StreamingLogMel`` with ``MelConfig()`` defaults), at three playback rates (waveform
 resampling = pitch shift + time stretch); (2) train :class:`SoundCNN` on class-balanced random
 crops, many of them "onset crops" where the event fills only the newest 120–300 ms of the window,
-with gain, background ambience, mixup and SpecAugment; (3) checkpoint every few minutes to
-``data/sound/checkpoints`` and resume from there when restarted; (4) evaluate with
-``priors/sound/evaluate.py`` and write ``priors/sound/classifier.pt``.
+with gain, room reverb, equalisation, background ambience, mixup and SpecAugment; (3) checkpoint
+every few minutes to ``data/sound/checkpoints`` and resume from there when restarted; (4) evaluate
+with ``priors/sound/evaluate.py`` and write ``priors/sound/classifier.pt``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from dreamengine.vocabulary import LABELS, MUSIC_LABELS, SCENE_LABELS
 RATES = ((1, 1), (8, 9), (9, 8))  # resample_poly (up, down): ±2 semitones and ±12 % tempo
 MEL = MelConfig()
 FLOOR = MEL.log_floor
+REAL_SHARE = (0.4, 0.6)  # real clips' share of a label's draws: few real clips / 25 or more
+OTHER_WEIGHT = 3.0  # `other` is drawn this many times as often as each named scene label
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,6 +56,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--window", type=int, default=ClassifierConfig.window_frames)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--init", type=Path, help="start from this model's weights (a checkpoint "
+                   "or bundle); the optimiser and the schedule start fresh")
     p.add_argument("--ckpt-every", type=float, default=3.0, help="minutes between checkpoints")
     p.add_argument("--eval-every", type=float, default=6.0, help="minutes between val checks")
     p.add_argument("--eval-only", action="store_true", help="skip training; evaluate best")
@@ -157,12 +161,24 @@ class CropSampler:
                                  and not rows[i]["real"]]) for name in LABELS}
         self.rain = [i for i in train if rows[i]["labels"] == ["rain"]]
         self.other = [i for i in train if rows[i]["labels"] == ["other"]]
+        self.real_share = {name: REAL_SHARE[len(real) >= 25] for name, (real, _) in
+                           self.by_label.items()}  # fmt: skip
+        weights = np.array([OTHER_WEIGHT if name == "other" else 1.0 for name in SCENE_LABELS])
+        self.scene_p = weights / weights.sum()
 
     def pick_clip(self) -> int:
-        """A label uniformly (scene 75 %, music child 25 %), then a clip; real clips 40 %."""
-        pool = SCENE_LABELS if self.rng.random() < 0.75 else MUSIC_LABELS
-        real, synth = self.by_label[pool[self.rng.integers(len(pool))]]
-        use_real = real and (not synth or self.rng.random() < 0.4)
+        """A label (scene 75 %, music child 25 %), then a clip; real clips 40 % (60 % for labels
+        with at least 25 real training clips) when a label has both.
+
+        Scene labels are drawn uniformly except ``other``, drawn ``OTHER_WEIGHT`` times as
+        often: it is the largest real class (everything unnamed) and the one most confused.
+        """
+        if self.rng.random() < 0.75:
+            name = SCENE_LABELS[self.rng.choice(len(SCENE_LABELS), p=self.scene_p)]
+        else:
+            name = MUSIC_LABELS[self.rng.integers(len(MUSIC_LABELS))]
+        real, synth = self.by_label[name]
+        use_real = real and (not synth or self.rng.random() < self.real_share[name])
         group = real if use_real else synth
         return group[self.rng.integers(len(group))]
 
@@ -214,6 +230,10 @@ class CropSampler:
             q = self.place(self.power(j), onset=False)
             p = p + q * 10 ** (rng.uniform(-6, 6) / 10) * p.mean() / max(q.mean(), 1e-12)
             y = union(y, self.targets[j])
+        if rng.random() < 0.3:  # both events in one room
+            p = self.reverb(p)
+        if rng.random() < 0.5:  # another microphone, another speaker
+            p = self.equalise(p)
         if rng.random() < 0.6:  # ambience 3–30 dB below the event
             snr = rng.uniform(3, 30)
             event_level = p[p.sum(1) > 0].mean() if (p.sum(1) > 0).any() else 1e-4
@@ -222,6 +242,26 @@ class CropSampler:
             if snr < 15 and y_bg.any():
                 y = union(y, y_bg)
         return self.finish(p * 10 ** (rng.uniform(-35, 5) / 10)), y
+
+    def reverb(self, p: np.ndarray) -> np.ndarray:
+        """Room reverb on mel power: an exponential tail per band (RT60 0.2–1.5 s, highs decay
+        faster), mixed at a direct-to-reverberant ratio of −3…+12 dB."""
+        bands = np.linspace(0.0, 1.0, p.shape[1])
+        rt60 = self.rng.uniform(0.2, 1.5) * (1.0 - 0.4 * bands)
+        decay = np.exp(-6.91 * (MEL.hop_length / MEL.sr) / rt60).astype(np.float32)
+        tail = np.zeros_like(p)
+        for t in range(1, len(p)):  # tail[t] = decay * (tail[t-1] + p[t-1])
+            tail[t] = decay * (tail[t - 1] + p[t - 1])
+        scale = p.sum() / max(float(tail.sum()), 1e-12) * 10 ** (-self.rng.uniform(-3, 12) / 10)
+        return p + tail * scale
+
+    def equalise(self, p: np.ndarray) -> np.ndarray:
+        """A random spectral tilt (±6 dB across the bands) and one bell (±9 dB) on mel power."""
+        bands = np.linspace(-1.0, 1.0, p.shape[1])
+        centre, width = self.rng.uniform(-1, 1), self.rng.uniform(0.1, 0.5)
+        db = self.rng.uniform(-6, 6) * bands + self.rng.uniform(-9, 9) * np.exp(
+            -0.5 * ((bands - centre) / width) ** 2)
+        return p * (10 ** (db / 10)).astype(np.float32)
 
     def finish(self, p: np.ndarray) -> np.ndarray:
         """Power → log-mel with the floor, then SpecAugment masks (frequency ≤ 8, time ≤ 6)."""
@@ -268,8 +308,9 @@ def resume(ckpt_dir: Path, model, opt) -> dict:
 def save_training_state(ckpt_dir: Path, model, opt, state: dict) -> None:
     """Atomically write ``last.pt`` (model, optimiser, counters)."""
     save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "state": state, "config": dict(vars(ARGS), data=str(ARGS.data),
-                                                    out=str(ARGS.out))}, ckpt_dir / "last.pt")
+                     "state": state, "config": {k: str(v) if isinstance(v, Path) else v
+                                                for k, v in vars(ARGS).items()}},
+                    ckpt_dir / "last.pt")
 
 
 def validate(model, rows, feats, state, ckpt_dir: Path) -> None:
@@ -288,6 +329,10 @@ def validate(model, rows, feats, state, ckpt_dir: Path) -> None:
 def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
     """Run until the wall-time budget (summed over restarts) is spent."""
     opt = torch.optim.AdamW(model.parameters(), lr=ARGS.lr, weight_decay=1e-3)
+    if ARGS.init and not (ckpt_dir / "last.pt").is_file():
+        ckpt = torch.load(ARGS.init, map_location="cpu", weights_only=True)
+        model.load_state_dict(ckpt["model"] if "model" in ckpt else ckpt["state_dict"])
+        print(f"initialised from {ARGS.init}", flush=True)
     state = resume(ckpt_dir, model, opt)
     if state["elapsed_s"] < ARGS.minutes * 60:
         state.pop("finished", None)  # a larger budget continues a finished run (warm restart)
@@ -359,6 +404,7 @@ if __name__ == "__main__":
             "train_wall_s": round(last["elapsed_s"]), "steps": last["step"],
             "best_step": torch.load(ckpt_dir / "best.pt", weights_only=True)["meta"]["step"],
             "hardware": f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}",
+            "init": str(ARGS.init) if ARGS.init else None,
             "mel": dataclasses.asdict(MEL),
             "data": data_summary(rows), "figures": figures, "val_history": last["history"]}
     torch.save(best.checkpoint(meta), ARGS.out)

@@ -1,0 +1,88 @@
+"""The sound classifier's data build and training recipe (``priors/sound``), on made-up data.
+
+The real build needs the Debian packages and runs on demand; these tests pin the parts whose
+mistakes would silently spoil a trained model: splits that move between rebuilds (a training
+clip would land in validation) and augmentations that change what a label means.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "priors" / "sound"))
+
+import manifest
+from items import Item, Stored
+
+
+def _entry(group: str, labels: tuple[str, ...]) -> manifest.Entry:
+    item = Item(group, "test", True, group, "CC0", lambda: [], labels=labels)
+    piece = Stored(f"clips/{group}.wav", 1.0, group, group)
+    return manifest.Entry(item, labels, "test", (piece,))
+
+
+def test_splits_are_stratified_and_stay_put_when_the_data_grows() -> None:
+    first = [_entry(f"other{i}", ("other",)) for i in range(50)]
+    first += [_entry(f"dog{i}", ("dog",)) for i in range(10)]
+    before = manifest.assign_splits(first)
+    assert sum(before[f"other{i}"] == "val" for i in range(50)) == 10
+    assert sum(before[f"dog{i}"] == "val" for i in range(10)) == 2
+
+    grown = first + [_entry(f"more{i}", ("other",)) for i in range(40)]
+    fresh = manifest.assign_splits(grown)  # without the earlier build, old groups may move
+    assert any(fresh[g] != before[g] for g in before)
+    kept = manifest.assign_splits(grown, before)
+    assert all(kept[g] == before[g] for g in before)
+    assert sum(kept[f"more{i}"] == "val" for i in range(40)) == 8  # new groups: 20 % to val
+
+
+def test_previous_splits_reads_a_manifest(tmp_path: Path) -> None:
+    assert manifest.previous_splits(tmp_path / "missing.jsonl") == {}
+    rows = manifest.manifest_rows([_entry("a", ("dog",)), _entry("b", ("dog",))])
+    manifest.write_outputs(tmp_path, rows, {}, {})
+    assert manifest.previous_splits(tmp_path / "manifest.jsonl") == {
+        r["group"]: r["split"] for r in rows}
+
+
+@pytest.fixture(scope="module")
+def sampler():
+    train = pytest.importorskip("train")  # priors/sound/train.py (needs scipy, soundfile)
+    rows = [{"labels": [name], "split": "train", "real": True}
+            for name in train.SCENE_LABELS + train.MUSIC_LABELS]
+    rng = np.random.default_rng(0)
+    feats = [[np.full((80, 64), -3.0, np.float16) for _ in rows] for _ in train.RATES]
+    return train, train.CropSampler(rows, feats, [feats[0][0]], 64, rng)
+
+
+def test_reverb_adds_a_decaying_tail_after_the_event_and_nothing_before(sampler) -> None:
+    _, s = sampler
+    p = np.zeros((64, 64), np.float32)
+    p[20:24] = 1.0  # a 40 ms burst
+    wet = s.reverb(p)
+    assert np.all(wet[:20] == 0.0)  # causal
+    assert np.all(wet[20:24] >= p[20:24])
+    tail = wet[24:].sum(1)
+    assert tail[0] > 0 and np.all(np.diff(tail) <= 1e-9)  # decays
+    assert wet[40:, -1].sum() < wet[40:, 0].sum()  # highs die first
+
+
+def test_equalise_is_a_smooth_positive_gain_per_band(sampler) -> None:
+    _, s = sampler
+    p = np.ones((64, 64), np.float32)
+    q = s.equalise(p)
+    gain_db = 10 * np.log10(q[0])
+    assert np.all(q > 0) and np.allclose(q, q[0])  # the same curve in every frame
+    assert np.abs(gain_db).max() <= 15.0 + 1e-6
+    assert np.abs(np.diff(gain_db)).max() < 3.0  # smooth across neighbouring bands
+
+
+def test_other_is_drawn_more_often_than_each_named_scene_label(sampler) -> None:
+    train, s = sampler
+    drawn = [s.pick_clip() for _ in range(6000)]
+    counts = np.bincount(drawn, minlength=len(train.SCENE_LABELS))
+    other, dog = train.SCENE_LABELS.index("other"), train.SCENE_LABELS.index("dog")
+    assert counts[other] > 2 * counts[dog]
