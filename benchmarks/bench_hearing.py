@@ -1,6 +1,7 @@
 """Hearing figures: per-hop cost of the front end and classifier, and detection latency.
 
-    .venv/bin/python benchmarks/bench_hearing.py [--data data/sound] [--per-class 12]
+    .venv/bin/python benchmarks/bench_hearing.py [--data data/sound] [--per-class 12] \
+        [--model CLASSIFIER.pt] [--set selection.attack_s=0.06]
 
 Per-hop costs run on one thread. Detection latency: real validation clips of each scene class
 (from the data build, ``priors/sound/build_data.py``) are inserted 2 s into background ambience
@@ -23,6 +24,7 @@ import torch
 
 from dreamengine.audio import read_audio
 from dreamengine.classifier import StreamingClassifier
+from dreamengine.config import parse_assignments
 from dreamengine.engine import load_config
 from dreamengine.engine.bench import bench_hearing
 from dreamengine.engine.build import load_sound_model
@@ -36,10 +38,16 @@ SKIP = {"other", "music"}
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--data", type=Path, default=Path("data/sound"))
 parser.add_argument("--per-class", type=int, default=12)
+parser.add_argument("--model", type=Path, help="sound classifier bundle (default: shipped)")
+parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override, as for the CLI (repeatable)")
 args = parser.parse_args()
 
 torch.set_num_threads(1)
-config = load_config()
+overrides = parse_assignments(args.set)
+if args.model:
+    overrides["paths.sound_classifier"] = str(args.model)
+config = load_config(overrides=overrides)
 warnings: list[str] = []
 model = load_sound_model(config, warnings)
 for w in warnings:

@@ -418,8 +418,8 @@ class _Loop:
             self.say(f"warning: {recorder.stopped}; the show goes on")
 
     def summary(self) -> LiveSummary:
-        frame = self.timer.samples.get("frame", [])
-        pct = {f"p{q}": float(np.percentile(frame, q)) for q in (50, 90, 99)} if frame else {}
+        frame = self.timer.values("frame")
+        pct = {f"p{q}": float(np.percentile(frame, q)) for q in (50, 90, 99)} if len(frame) else {}
         overflows = int(getattr(self.source, "overflows", 0))
         messages = [f"{overflows} audio input overflows (samples lost)"] if overflows else []
         return LiveSummary(self.index, self.show.keyframes, pct, messages=messages,
