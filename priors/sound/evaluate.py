@@ -1,6 +1,6 @@
 """Evaluation of the sound classifier through the streaming inference path.
 
-    .venv/bin/python priors/sound/evaluate.py [--model priors/sound/classifier.pt]
+    .venv/bin/python priors/sound/evaluate.py [--model priors/sound/classifier.pt] [--out DIR]
 
 Each clip is streamed as at run time: audio → ``StreamingLogMel`` (1,600-sample blocks) → the
 newest ``window_frames`` frames every ``hop_frames`` frames, the window pre-filled with the log
@@ -267,10 +267,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("priors/sound/classifier.pt"))
     parser.add_argument("--data", type=Path, default=Path("data/sound"))
+    parser.add_argument("--out", type=Path, default=Path("priors/sound"),
+                        help="folder for confusion.png")
     args = parser.parse_args()
     torch.set_num_threads(2)
     with open(args.data / "manifest.jsonl") as f:
         manifest = [json.loads(line) for line in f]
-    figures = evaluate_all(SoundCNN.from_checkpoint(args.model), args.data, manifest,
-                           Path("priors/sound"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    figures = evaluate_all(SoundCNN.from_checkpoint(args.model), args.data, manifest, args.out)
     print(json.dumps({k: v for k, v in figures.items() if "confusion" not in str(k)}, indent=1))
