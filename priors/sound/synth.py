@@ -33,12 +33,24 @@ def _tone(phase: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return sum(np.sin(k * phase) / k for k in range(1, 9))
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """``x`` scaled to unit RMS."""
+    return x / (np.sqrt(np.mean(x**2)) + 1e-9)
+
+
+def _lowpass(x: np.ndarray, cutoff: float, order: int = 2) -> np.ndarray:
+    return sosfilt(butter(order, min(cutoff, 0.45 * SR), fs=SR, output="sos"), x)
+
+
+def _bandpass(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    return sosfilt(butter(2, [low, high], btype="band", fs=SR, output="sos"), x)
+
+
 def _noise_bed(n: int, rng: np.random.Generator) -> np.ndarray:
     """Brown-ish (traffic rumble) or pink-ish (wind) noise, unit RMS."""
     white = rng.standard_normal(n)
     pole = rng.uniform(0.9, 0.995)
-    bed = lfilter([1.0], [1.0, -pole], white)
-    return bed / (np.sqrt(np.mean(bed**2)) + 1e-9)
+    return _unit(lfilter([1.0], [1.0, -pole], white))
 
 
 def _finish(x: np.ndarray, rng: np.random.Generator, snr_db: tuple[float, float]) -> np.ndarray:
@@ -80,8 +92,7 @@ def siren(index: int) -> list[Piece]:
     x = _tone(phase, rng)
     swell = np.exp(-(((t - rng.uniform(0, t[-1])) / rng.uniform(1.5, 6)) ** 2))
     x = x * (0.3 + 0.7 * swell)
-    sos = butter(2, [300, 6000], btype="band", fs=SR, output="sos")
-    return make_pieces(_finish(sosfilt(sos, x), rng, (3, 30))[:, None], SR)
+    return make_pieces(_finish(_bandpass(x, 300, 6000), rng, (3, 30))[:, None], SR)
 
 
 def _honk(seconds: float, rng: np.random.Generator) -> np.ndarray:
@@ -103,8 +114,7 @@ def _body(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A resonant 'horn body': two band-passes plus some dry signal, then soft clipping."""
     y = 0.3 * x
     for centre in (rng.uniform(700, 1300), rng.uniform(1800, 3200)):
-        sos = butter(2, [centre * 0.8, centre * 1.25], btype="band", fs=SR, output="sos")
-        y = y + sosfilt(sos, x) * rng.uniform(0.6, 1.5)
+        y = y + _bandpass(x, centre * 0.8, centre * 1.25) * rng.uniform(0.6, 1.5)
     return np.tanh(y * rng.uniform(0.8, 2.0))
 
 
@@ -134,14 +144,6 @@ def dog_variant(wav: Path, index: int) -> list[Piece]:
                        check=True, capture_output=True)  # fmt: skip
         x = read_wav(out)
     return make_pieces(_finish(x, rng, (10, 40))[:, None], SR)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / (np.sqrt(np.mean(x**2)) + 1e-9)
-
-
-def _lowpass(x: np.ndarray, cutoff: float, order: int = 2) -> np.ndarray:
-    return sosfilt(butter(order, min(cutoff, 0.45 * SR), fs=SR, output="sos"), x)
 
 
 def _room(x: np.ndarray, rng: np.random.Generator, rt60: tuple[float, float]) -> np.ndarray:
@@ -204,8 +206,8 @@ def engine(index: int) -> list[Piece]:
     tone = sum(np.sin(k * phase + rng.uniform(0, 6.3)) / k**tilt
                for k in range(1, 40) if k * base < 3000)  # fmt: skip
     pulse = (0.5 + 0.5 * np.sin(phase)) ** rng.uniform(1, 6)  # combustion noise at each firing
-    hiss = sosfilt(butter(2, [200, rng.uniform(2000, 6000)], btype="band", fs=SR, output="sos"),
-                   rng.standard_normal(len(t)))
+    top = rng.uniform(2000, 6000)
+    hiss = _bandpass(rng.standard_normal(len(t)), 200, top)
     x = _unit(tone) + rng.uniform(0.3, 1.2) * _unit(hiss * pulse)
     x = 0.5 * x + _body(x, rng) * rng.uniform(0.2, 0.8)
     if motion == "pass":
@@ -221,9 +223,7 @@ def _claps(n: int, rng: np.random.Generator) -> np.ndarray:
     for at in rng.integers(0, n - len(clap), count):
         x[at:at + len(clap)] += rng.standard_normal(len(clap)) * np.exp(-clap / (
             rng.uniform(0.002, 0.006) * SR)) * rng.uniform(0.2, 1.0)
-    sos = butter(2, [rng.uniform(500, 1200), rng.uniform(2500, 6000)], btype="band", fs=SR,
-                 output="sos")
-    return _unit(sosfilt(sos, x))
+    return _unit(_bandpass(x, rng.uniform(500, 1200), rng.uniform(2500, 6000)))
 
 
 def crowd(index: int, voices: list[np.ndarray]) -> list[Piece]:
@@ -235,7 +235,7 @@ def crowd(index: int, voices: list[np.ndarray]) -> list[Piece]:
         voice = voices[rng.integers(len(voices))]
         rate = rng.uniform(0.85, 1.2)  # another speaker: pitch and tempo
         voice = np.interp(np.arange(0, len(voice) - 1, rate), np.arange(len(voice)), voice)
-        gain = 10 ** (rng.uniform(-15, 0) / 20) / (np.sqrt(np.mean(voice**2)) + 1e-9)
+        gain = 10 ** (rng.uniform(-15, 0) / 20) / (np.sqrt(np.mean(voice**2)) + 1e-9)  # unit RMS
         at = int(rng.uniform(-len(voice), n))
         while at < n:
             a, b = max(at, 0), min(at + len(voice), n)
