@@ -86,3 +86,34 @@ def test_other_is_drawn_more_often_than_each_named_scene_label(sampler) -> None:
     counts = np.bincount(drawn, minlength=len(train.SCENE_LABELS))
     other, dog = train.SCENE_LABELS.index("other"), train.SCENE_LABELS.index("dog")
     assert counts[other] > 2 * counts[dog]
+
+
+def test_re_voiced_clips_carry_an_nrpn_offset_per_part_and_generator() -> None:
+    import midi
+    import music
+
+    clip = music.single_clip("brass", np.random.default_rng(1), music.FULL_GM)
+    varied = music.with_timbre(clip, np.random.default_rng(2))
+    assert varied.notes == clip.notes and varied.labels == clip.labels
+    assert len(varied.timbre) == len(clip.programs) * len(music.TIMBRE)
+    for ch, gen, offset in varied.timbre:
+        (low, high), units = music.TIMBRE[gen]
+        assert low <= offset * units <= high and ch in dict(clip.programs)
+    plain, voiced = midi.write_midi([clip]), midi.write_midi([varied])
+    ch, gen, offset = varied.timbre[0]
+    data = 8192 + offset
+    nrpn = bytes([0xB0 | ch, 99, 120, 0xB0 | ch, 98, gen, 0xB0 | ch, 38, data & 0x7F,
+                  0xB0 | ch, 6, data >> 7])
+    assert nrpn not in plain
+    # the four controller messages follow each other at the slot start (delta time 0)
+    assert voiced.find(nrpn[:3] + b"\x00" + nrpn[3:6]) > 0
+    with pytest.raises(ValueError, match="out of range"):
+        midi.nrpn_generator(0, 8, 9000)
+
+
+def test_keyword_rules_for_the_plane_and_the_jingle() -> None:
+    import keywords
+
+    assert keywords.match("lincity-ng-data", "ParklandPlane2.wav")[0] == ("engine",)
+    assert keywords.match("wesnoth-1.16-data", "sounds/gamestart.ogg")[0] == ()
+    assert keywords.match("lincity-ng-data", "Monument2.wav")[0] == ("other",)

@@ -66,7 +66,7 @@ RULES: tuple[Rule, ...] = (
     _r(r"\b(flute|traversiere|clarinet|oboe|bassoon|saxophone)\b", "music", "woodwind"),
     _r(r"\b(accordion|harmonica|xylofon|xylophone)\b", "music"),
     # --- music tracks and loops without instrument labels: dropped
-    _r(r"\b(music|stdmusic|ingame|menu|fanfare|jingle)\b"),
+    _r(r"\b(music|stdmusic|ingame|menu|fanfare|jingle|gamestart)\b"),
     # --- siren and car horn (very few real ones)
     _r(r"\b(siren|firetruck)\b", "siren"),
     _r(r"\bpull away with horn\b", "engine", "car_horn"),
@@ -80,7 +80,7 @@ RULES: tuple[Rule, ...] = (
     # --- vehicles and traffic
     _r(r"\b(trafic|traffic|car|cars|engine|bus|truck|train|locomotive|helicopter|jet)\b",
        "engine"),
-    _r(r"\b(propeller plane|maglev|monorail|diesel|tread|rail train)\b", "engine"),
+    _r(r"\b(propeller plane|parkland plane|maglev|monorail|diesel|tread|rail train)\b", "engine"),
     # --- tools
     _r(r"\b(hammer|hammering|jackhammer|mallet|drill|saw|sawing|sawmill|benchsaw|chainsaw)\b",
        "tools"),

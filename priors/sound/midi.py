@@ -54,6 +54,8 @@ class Clip:
     notes: tuple[Note, ...]
     labels: tuple[str, ...]
     reverb: int
+    timbre: tuple[tuple[int, int, int], ...] = ()  # (channel, SF2 generator, NRPN data offset)
+    chorus: int = 0  # CC 93 send level
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,20 @@ def _slot_setup(events: list[tuple[int, int, bytes]], clip: Clip, base: float) -
     for ch, program in clip.programs:
         events.append((at, 0, bytes([0xC0 | ch, program])))
         events.append((at, 0, bytes([0xB0 | ch, 91, clip.reverb])))
+        events.append((at, 0, bytes([0xB0 | ch, 93, clip.chorus])))
+    for ch, generator, offset in clip.timbre:
+        events += [(at, 0, data) for data in nrpn_generator(ch, generator, offset)]
+
+
+def nrpn_generator(channel: int, generator: int, offset: int) -> list[bytes]:
+    """SoundFont 2.01 NRPN (MSB 120, LSB = generator) adding ``offset`` NRPN units to one
+    generator of every voice on ``channel``; fluidsynth honours it (``music.TIMBRE`` gives
+    the units). Data entry LSB first: the MSB applies the value."""
+    if not 0 <= generator < 100 or not -8192 <= offset < 8192:
+        raise ValueError(f"NRPN generator {generator} offset {offset} out of range")
+    data = 8192 + offset
+    return [bytes([0xB0 | channel, 99, 120]), bytes([0xB0 | channel, 98, generator]),
+            bytes([0xB0 | channel, 38, data & 0x7F]), bytes([0xB0 | channel, 6, data >> 7])]
 
 
 def _varlen(value: int) -> bytes:

@@ -8,6 +8,7 @@ single-instrument phrase for one music child, or a 2-4 part mix labelled with th
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import tempfile
@@ -35,6 +36,16 @@ from midi import (
 
 BATCH = 40  # clips per synthesiser call
 CHORD_CHILDREN = ("keys", "guitar", "strings", "voice")
+#: SoundFont generators that ``with_timbre`` offsets per part, as (low, high) in their own units,
+#: and NRPN units per generator unit (SoundFont 2.01 §9.6: cutoff and times go in steps of 2).
+TIMBRE = {
+    8: ((-4000, 400), 2),  # initial filter cutoff, cents: far darker ... a little brighter
+    9: ((0, 120), 1),  # filter resonance, centibels
+    34: ((-1200, 3000), 2),  # volume envelope attack, timecents: ×0.5 ... ×5.7
+    36: ((-1200, 1200), 2),  # volume envelope decay, timecents
+    38: ((-1200, 2400), 2),  # volume envelope release, timecents
+    6: ((0, 40), 2),  # vibrato LFO to pitch, cents
+}
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,15 @@ def make_clips(seed: int, singles_per_child: int, mixes: int, palette: Palette) 
              for _ in range(singles_per_child) for child in MUSIC_CHILDREN]  # fmt: skip
     clips += [mix_clip(rng, palette) for _ in range(mixes)]
     return clips
+
+
+def with_timbre(clip: Clip, rng) -> Clip:
+    """The same notes played by a re-voiced instrument: every part gets random offsets of its
+    filter, resonance, envelope and vibrato (``TIMBRE``) and a chorus send. FluidR3 is the only
+    soundfont we may train on; this stands in for other sample sets and synthesisers."""
+    timbre = tuple((ch, gen, round(rng.uniform(*span) / units))
+                   for ch, _ in clip.programs for gen, (span, units) in TIMBRE.items())
+    return dataclasses.replace(clip, timbre=timbre, chorus=int(rng.integers(0, 100)))
 
 
 class BatchRenderer:
