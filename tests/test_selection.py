@@ -23,7 +23,7 @@ def vector(**probs: float) -> np.ndarray:
 @pytest.mark.parametrize("dt", [0.001, 0.01, 0.0333, 0.1])
 def test_smoothing_is_independent_of_step_size(dt: float) -> None:
     """Reaching time T by steps of dt gives the same value as the closed form 1 - exp(-T/tau)."""
-    cfg = SelectionConfig(attack_s=0.2, release_s=1.0)
+    cfg = SelectionConfig(attack_s=0.2, release_s=1.0, confirm_s=0)
     sel = Selector(cfg, LABELS, IDENTITY)
     steps = round(0.6 / dt)
     for _ in range(steps):
@@ -33,11 +33,39 @@ def test_smoothing_is_independent_of_step_size(dt: float) -> None:
 
 
 def test_attack_is_faster_than_release() -> None:
-    sel = Selector(SelectionConfig(attack_s=0.1, release_s=1.0), LABELS, IDENTITY)
+    sel = Selector(SelectionConfig(attack_s=0.1, release_s=1.0, confirm_s=0), LABELS, IDENTITY)
     up = sel.update(vector(dog=1.0), 0.1).probs[LABELS.index("dog")]
     down = 1.0 - sel.update(vector(dog=0.0), 0.1).probs[LABELS.index("dog")] / up
     assert up == pytest.approx(1 - np.exp(-1), rel=1e-5)
     assert down == pytest.approx(1 - np.exp(-0.1), rel=1e-4)
+
+
+@pytest.mark.parametrize("dt", [0.01, 0.03, 0.05])
+def test_a_held_class_shows_after_confirm_s_and_a_blip_does_not(dt: float) -> None:
+    """With confirmation, a probability held for ``confirm_s`` lifts the smoothed value to it
+    at once; before that, and for a one-hop blip, only the slow attack acts."""
+    cfg = SelectionConfig(attack_s=1.0, release_s=1.0, confirm_s=0.1)
+    dog = LABELS.index("dog")
+    blip = Selector(cfg, LABELS, IDENTITY)
+    for p in [0.0] * 5 + [0.9] + [0.0] * 10:
+        out = blip.update(vector(dog=p), dt)
+        assert out.probs[dog] < 0.2
+    held = Selector(cfg, LABELS, IDENTITY)
+    hops = [held.update(vector(dog=0.8 if i else 0.9), dt).probs[dog] for i in range(30)]
+    first = next(i for i, p in enumerate(hops) if p >= 0.8 - 1e-6)
+    assert first * dt == pytest.approx(0.1, abs=dt + 1e-9)  # confirmed after ~confirm_s
+    assert max(hops[:first]) < 0.5  # the attack alone is far slower
+    assert hops[-1] == pytest.approx(0.8, abs=1e-6)  # never above what was held (0.9 once)
+
+
+def test_confirmation_does_not_slow_a_fall() -> None:
+    sel = Selector(SelectionConfig(attack_s=0.1, release_s=2.0, confirm_s=0.06), LABELS,
+                   IDENTITY)
+    dog = LABELS.index("dog")
+    for _ in range(20):
+        sel.update(vector(dog=1.0), 0.03)
+    after = sel.update(vector(dog=0.0), 0.03).probs[dog]
+    assert after == pytest.approx(np.exp(-0.03 / 2.0), rel=1e-4)
 
 
 def test_top_k_floor_and_normalisation() -> None:

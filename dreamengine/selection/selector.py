@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,7 @@ class SelectionConfig:
 
     attack_s: float = 0.12  # s, time constant while a probability rises
     release_s: float = 1.0  # s, time constant while it falls
+    confirm_s: float = 0.06  # s; a raw probability held this long is trusted at once (0 = off)
     top_k: int = 3  # at most this many sound labels steer at once
     floor: float = 0.3  # smoothed probability below which a label steers nothing
     temperature: float = 1.0  # target weights ∝ w^(1/T): < 1 favours the loudest, > 1 evens out
@@ -50,16 +52,43 @@ class Selector:
         self.labels = labels
         self.class_map = class_map
         self.smoothed = np.zeros(len(labels), dtype=np.float32)
+        self._recent: deque[np.ndarray] = deque()  # the newest raw vectors, newest last
 
     def update(self, probs: np.ndarray, dt: float) -> Selection:
-        """Fold in one ``[n_labels]`` vector observed ``dt`` seconds after the last one."""
+        """Fold in one ``[n_labels]`` vector observed ``dt`` seconds after the last one.
+
+        Rises follow ``attack_s`` and falls ``release_s`` (one-pole low-passes), except that a
+        raw probability that has stayed at or above some value over the last ``confirm_s``
+        lifts the smoothed one to that value at once: a sound heard on consecutive hops shows
+        without the attack's lag, while a one-hop blip still only nudges it.
+        """
         if probs.shape != self.smoothed.shape:
             raise ValueError(f"expected {self.smoothed.shape} probabilities, got {probs.shape}")
+        raw = probs.astype(np.float32)
         a_up = smoothing_alpha(dt, self.config.attack_s)
         a_down = smoothing_alpha(dt, self.config.release_s)
-        alpha = np.where(probs > self.smoothed, a_up, a_down).astype(np.float32)
-        self.smoothed = self.smoothed + alpha * (probs.astype(np.float32) - self.smoothed)
+        alpha = np.where(raw > self.smoothed, a_up, a_down).astype(np.float32)
+        self.smoothed = self.smoothed + alpha * (raw - self.smoothed)
+        held = self._held(raw, dt)
+        if held is not None:
+            self.smoothed = np.maximum(self.smoothed, held)
         return Selection(self.smoothed.copy(), self.target(self.smoothed))
+
+    def _held(self, raw: np.ndarray, dt: float) -> np.ndarray | None:
+        """The per-label minimum of the raw vectors spanning the last ``confirm_s`` (the newest
+        plus enough earlier ones at this ``dt``), or None while confirmation is off or the
+        history is still shorter than that."""
+        confirm = self.config.confirm_s
+        if confirm <= 0 or dt <= 0:
+            self._recent.clear()
+            return None
+        need = 1 + math.ceil(confirm / dt - 1e-6)
+        self._recent.append(raw)
+        while len(self._recent) > need:
+            self._recent.popleft()
+        if len(self._recent) < need:
+            return None
+        return np.min(np.stack(self._recent), axis=0)
 
     def target(self, smoothed: np.ndarray) -> dict[str, float]:
         """Top-k unmuted labels above the floor, mapped to image classes, times the user
