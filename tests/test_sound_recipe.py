@@ -117,3 +117,17 @@ def test_keyword_rules_for_the_plane_and_the_jingle() -> None:
     assert keywords.match("lincity-ng-data", "ParklandPlane2.wav")[0] == ("engine",)
     assert keywords.match("wesnoth-1.16-data", "sounds/gamestart.ogg")[0] == ()
     assert keywords.match("lincity-ng-data", "Monument2.wav")[0] == ("other",)
+
+
+def test_fast_engines_are_repeatable_clean_clips_of_three_kinds() -> None:
+    import synth
+
+    clips = [synth.fast_engine(i) for i in range(3)]  # race, jet, rotor
+    again = synth.fast_engine(1)
+    assert np.array_equal(again[0].samples, clips[1][0].samples)
+    for pieces in clips:
+        wave = np.concatenate([p.samples for p in pieces])
+        assert 3.0 <= len(wave) / 16000 <= 8.1 and np.isfinite(wave).all()
+        assert np.abs(wave).max() <= 1.0
+    spectra = [np.abs(np.fft.rfft(p[0].samples[:16000])) for p in clips]
+    assert not np.allclose(spectra[0], spectra[1])

@@ -35,7 +35,8 @@ from sources import package_items
 
 TOOLS = {"apt-get": "apt", "dpkg": "dpkg", "sox": "sox", "espeak-ng": "espeak-ng",
          "fluidsynth": "fluidsynth", "timidity": "timidity", "ffmpeg": "ffmpeg"}  # fmt: skip
-COUNTS = {"siren": 500, "car_horn": 500, "explosion": 300, "engine": 300, "crowd": 300,
+COUNTS = {"siren": 500, "car_horn": 500, "explosion": 300, "engine": 300, "fast_engine": 150,
+          "crowd": 300,
           "babble_voices": 160, "dog_target": 400, "espeak": 700,
           "fluid_singles": 90, "fluid_mixes": 450, "timbre_singles": 60, "timbre_mixes": 300,
           "heldout_singles": 25,
@@ -179,6 +180,8 @@ def synthetic_sources(cache: Path, out: Path, real) -> list[tuple[Item, list[Sto
                                        synth.explosion)),
         ("numpy-engine", _synthetic("numpy", COUNTS["engine"], ("engine",), GENERATED,
                                     synth.engine)),
+        ("numpy-fast-engine", _synthetic("numpy-fast", COUNTS["fast_engine"], ("engine",),
+                                         GENERATED, synth.fast_engine)),
         ("numpy-crowd", _synthetic("numpy", COUNTS["crowd"], ("crowd",),
                                    "espeak-ng voices mixed by build_data.py", Babble(cache))),
         ("sox-dog", dog_items(real, out)),

@@ -188,7 +188,8 @@ def explosion(index: int) -> list[Piece]:
 
 
 def engine(index: int) -> list[Piece]:
-    """One engine of 3-8 s: car, truck, motorbike or propeller; revving, idling or passing."""
+    """One engine of 3-8 s: car, truck, motorbike or propeller; revving, idling or passing.
+    Race cars, jets and helicopters are ``fast_engine``."""
     rng = np.random.default_rng([6, index])
     t = np.arange(int(rng.uniform(3, 8) * SR)) / SR
     base = rng.uniform(*((8, 25), (25, 60), (40, 110), (15, 40))[index % 4])  # firing rate, Hz
@@ -212,6 +213,46 @@ def engine(index: int) -> list[Piece]:
     x = 0.5 * x + _body(x, rng) * rng.uniform(0.2, 0.8)
     if motion == "pass":
         x *= 0.15 + np.exp(-(((t - tc) / (2 * width)) ** 2))
+    return make_pieces(_finish(x, rng, (8, 35))[:, None], SR)
+
+
+def fast_engine(index: int) -> list[Piece]:
+    """One engine of 3-8 s that ``engine`` does not cover: a race car or kart (high firing
+    rate, gear changes, hard-driven), a jet (turbine whine over a broadband roar, spooling up
+    or down) or a rotor (helicopter blade chop over a turbine); some pass by."""
+    rng = np.random.default_rng([8, index])
+    t = np.arange(int(rng.uniform(3, 8) * SR)) / SR
+    kind = ("race", "jet", "rotor")[index % 3]
+    noise = rng.standard_normal(len(t))
+    if kind == "race":
+        base = rng.uniform(60, 200)
+        if rng.random() < 0.6:  # accelerating through the gears: saw-tooth revs
+            gear = rng.uniform(0.8, 2.5)
+            f0 = base * (1 + rng.uniform(0.6, 1.5) * ((t + rng.uniform(0, gear)) % gear) / gear)
+        else:  # cruising
+            f0 = base * (1 + 0.05 * np.sin(2 * np.pi * rng.uniform(0.1, 0.6) * t))
+        phase = 2 * np.pi * np.cumsum(f0) / SR
+        tilt = rng.uniform(0.5, 1.2)
+        tone = sum(np.sin(k * phase + rng.uniform(0, 6.3)) / k**tilt for k in range(1, 30)
+                   if k * base < 5000)  # fmt: skip
+        pulse = (0.5 + 0.5 * np.sin(phase)) ** rng.uniform(1, 4)
+        x = _unit(tone) + rng.uniform(0.2, 0.8) * _unit(_bandpass(noise, 300, 6000) * pulse)
+        x = np.tanh(x * rng.uniform(1.0, 3.0))  # a hard-driven exhaust
+    else:
+        spool = np.clip(t / rng.uniform(1, 4), 0, 1)
+        spool = spool if rng.random() < 0.5 else (1 - 0.5 * spool if rng.random() < 0.5
+                                                  else np.ones_like(t))
+        whine_f = rng.uniform(1500, 6000) * (0.6 + 0.4 * spool)
+        phase = 2 * np.pi * np.cumsum(whine_f) / SR
+        whine = np.sin(phase) + 0.5 * np.sin(rng.uniform(1.3, 1.7) * phase)
+        roar = _lowpass(noise, rng.uniform(300, 1500)) + 0.3 * _bandpass(noise, 1000, 5000)
+        if kind == "rotor":  # blade chop: the roar pulses at the blade rate
+            chop = (0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(12, 30) * t)) ** rng.uniform(2, 8)
+            roar = roar * (0.15 + chop)
+        x = _unit(roar) * (0.4 + 0.6 * spool) + rng.uniform(0.05, 0.4) * _unit(whine) * spool
+    if rng.random() < 0.35:  # passing by: loudest at the passing moment
+        tc, width = rng.uniform(0.3, 0.7) * t[-1], rng.uniform(0.3, 1.2)
+        x = x * (0.1 + np.exp(-(((t - tc) / (2 * width)) ** 2)))
     return make_pieces(_finish(x, rng, (8, 35))[:, None], SR)
 
 
