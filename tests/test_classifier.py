@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dreamengine.classifier import ClassifierConfig, SoundCNN, StreamingClassifier
+from dreamengine.classifier import ClassifierConfig, SoundCNN, StreamingClassifier, clip_probs
 from dreamengine.errors import DreamengineError
 from dreamengine.vocabulary import LABELS, MUSIC_LABELS, enforce_hierarchy
 
@@ -52,3 +52,18 @@ def test_checkpoint_round_trip_and_corruption(tmp_path: Path) -> None:
         SoundCNN.from_checkpoint(path)
     with pytest.raises(DreamengineError, match="not found"):
         SoundCNN.from_checkpoint(tmp_path / "absent.pt")
+
+
+def test_clip_vector_is_the_mean_of_each_labels_top_half_of_windows() -> None:
+    windows = np.zeros((6, len(LABELS)), np.float32)
+    dog, siren, drums = (LABELS.index(x) for x in ("dog", "siren", "drums"))
+    windows[:, dog] = [0.9, 0.8, 0.7, 0.1, 0.0, 0.0]  # fills half the clip
+    windows[2, siren] = 1.0  # one window's flicker
+    windows[:, drums] = 0.6
+    clip = clip_probs(windows, LABELS)
+    assert clip[dog] == pytest.approx(0.8)
+    assert clip[siren] == pytest.approx(1 / 3)  # cannot carry the clip, unlike the maximum
+    assert clip[LABELS.index("music")] >= clip[drums] == pytest.approx(0.6)
+    assert clip_probs(windows[:1], LABELS)[dog] == pytest.approx(0.9)  # one window: itself
+    with pytest.raises(ValueError, match="window probabilities"):
+        clip_probs(np.zeros((0, len(LABELS))), LABELS)

@@ -139,8 +139,10 @@ def test_classify_prints_one_line_per_file_and_fails_at_the_end(clip: Path,
     assert first["probs"]["music"] >= max(first["probs"][k] for k in ("drums", "keys", "voice"))
     times = [w["t"] for w in first["windows"]]
     assert times == sorted(times) and 1.2 < times[-1] <= 1.6  # windows cover the 1.5 s clip
-    for label, p in first["probs"].items():  # the clip vector is the maximum over windows
-        assert p == pytest.approx(max(w["probs"][label] for w in first["windows"]), abs=1e-3)
+    top = (len(first["windows"]) + 1) // 2
+    for label in ("dog", "siren", "other"):  # the clip vector: mean of the top half of windows
+        ranked = sorted((w["probs"][label] for w in first["windows"]), reverse=True)
+        assert first["probs"][label] == pytest.approx(np.mean(ranked[:top]), abs=1e-3)
     assert lines[2]["probs"] == first["probs"]
     assert "Traceback" not in proc.stderr
 

@@ -1,8 +1,9 @@
 """``classify``: whole-file and per-window sound probabilities through the streaming path.
 
 A file is heard exactly as live audio is: log-mel hop by hop, the sound CNN every
-``hop_frames`` frames on the newest window. The clip's vector is the per-label maximum over its
-windows (a sound anywhere in the clip counts), with ``music`` kept at or above its children.
+``hop_frames`` frames on the newest window. The clip's vector is
+:func:`dreamengine.classifier.clip_probs` of the windows' (each label's mean over its top half
+of windows), with ``music`` kept at or above its children.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import numpy as np
 import torch
 
 from dreamengine.audio import read_audio
-from dreamengine.classifier import SoundCNN, StreamingClassifier
+from dreamengine.classifier import SoundCNN, StreamingClassifier, clip_probs
 from dreamengine.engine.config import EngineConfig
 from dreamengine.features import StreamingLogMel
-from dreamengine.vocabulary import enforce_hierarchy
 
 
 @dataclass(frozen=True)
@@ -43,5 +43,5 @@ def classify_file(path: Path, config: EngineConfig, model: SoundCNN) -> ClipProb
     times = times + config.features.n_fft / config.features.sr  # a frame ends n_fft after it starts
     window_probs = np.stack(vectors)
     labels = model.config.labels
-    clip = enforce_hierarchy(window_probs.max(axis=0), labels)
-    return ClipProbs(labels, clip, times.astype(np.float32), window_probs)
+    return ClipProbs(labels, clip_probs(window_probs, labels), times.astype(np.float32),
+                     window_probs)

@@ -5,8 +5,9 @@
 Each clip is streamed as at run time: audio → ``StreamingLogMel`` (1,600-sample blocks) → the
 newest ``window_frames`` frames every ``hop_frames`` frames, the window pre-filled with the log
 floor. The windows are batched for speed; :func:`check_stream_parity` proves that batching gives
-what ``StreamingClassifier.push`` gives. A clip's probability per label is the mean of its top 3
-windows. Scene figures use the top-1 of the 13 scene labels; music figures threshold at 0.5.
+what ``StreamingClassifier.push`` gives. A clip's vector is the product's
+(``dreamengine.classifier.clip_probs``, as in ``classify``: each label's mean over its top half
+of windows). Scene figures use the top-1 of the 13 scene labels; music figures threshold at 0.5.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dreamengine.classifier import SoundCNN, StreamingClassifier
+from dreamengine.classifier import SoundCNN, StreamingClassifier, clip_probs
 from dreamengine.features import MelConfig, StreamingLogMel
+from dreamengine.selection import ClassMap, SelectionConfig, Selector
 from dreamengine.vocabulary import LABELS, MUSIC_LABELS, SCENE_LABELS, enforce_hierarchy
 
 MEL = MelConfig()
-TOP = 3  # windows averaged per clip and label
 
 
 @torch.inference_mode()
@@ -53,12 +54,6 @@ def window_probs(model: SoundCNN, frames: np.ndarray, max_frames: int | None = N
     logits = torch.cat([model(torch.from_numpy(windows[i:i + 512]).to(device))
                         for i in range(0, len(windows), 512)])
     return enforce_hierarchy(torch.sigmoid(logits).float().cpu().numpy(), model.config.labels)
-
-
-def clip_probs(probs: np.ndarray) -> np.ndarray:
-    """``[windows, n_labels]`` → ``[n_labels]``: mean of each label's top windows."""
-    k = min(TOP, len(probs))
-    return np.sort(probs, axis=0)[-k:].mean(axis=0)
 
 
 def scene_of(labels: list[str]) -> str:
@@ -138,7 +133,8 @@ def scene_and_music_scores(model: SoundCNN, rows: list[dict], feats: list[np.nda
                            max_frames: int) -> dict:
     """Quick val check in training (cached features, hop 6): real scene / val music macro-F1."""
     val = [i for i, r in enumerate(rows) if r["split"] == "val" and (r["real"] or i % 3 == 0)]
-    probs = {i: clip_probs(window_probs(model, feats[i], max_frames, hop=6)) for i in val}
+    labels = model.config.labels
+    probs = {i: clip_probs(window_probs(model, feats[i], max_frames, hop=6), labels) for i in val}
     real = [i for i in val if rows[i]["real"]]
     m = confusion([scene_of(rows[i]["labels"]) for i in real], [predict_scene(probs[i])
                                                                 for i in real])
@@ -153,17 +149,17 @@ def scene_and_music_scores(model: SoundCNN, rows: list[dict], feats: list[np.nda
 def onset_latency_ms(model: SoundCNN, frames: np.ndarray, label: str) -> float:
     """Stream 1 s of silence then the clip; ms from onset until the smoothed prob passes 0.5.
 
-    Smoothing is the selection stage's one-pole filter (attack 0.12 s, release 1 s). Returns
-    ``inf`` when the clip ends first.
+    Smoothing is the engine's selection stage with its defaults (``SelectionConfig()``: attack,
+    release and confirmation). Returns ``inf`` when the clip ends first.
     """
     lead = 99  # frames of silence, a multiple of hop_frames
     silence = np.full((lead, MEL.n_mels), math.log(MEL.log_floor), np.float32)
-    probs = window_probs(model, np.concatenate([silence, frames]))[:, LABELS.index(label)]
+    probs = window_probs(model, np.concatenate([silence, frames]))
     hop_s = model.config.hop_frames * MEL.hop_length / MEL.sr
-    up, down = 1 - math.exp(-hop_s / 0.12), 1 - math.exp(-hop_s / 1.0)
-    smoothed = 0.0
+    selector = Selector(SelectionConfig(), model.config.labels, ClassMap({}))
+    index = model.config.labels.index(label)
     for k, p in enumerate(probs):
-        smoothed += (up if p > smoothed else down) * (p - smoothed)
+        smoothed = selector.update(p, hop_s).probs[index]
         t_ms = ((k + 1) * model.config.hop_frames - lead) * 10.0
         if t_ms > 0 and smoothed > 0.5:
             return t_ms
@@ -222,7 +218,8 @@ def draw_confusion(m: np.ndarray, title: str, path: Path) -> None:
 
 def stream_all(model: SoundCNN, data: Path, rows: list[dict]) -> dict[int, np.ndarray]:
     """Clip probabilities of every val and held-out clip, from freshly streamed features."""
-    return {i: clip_probs(window_probs(model, stream_features(data / r["path"])))
+    return {i: clip_probs(window_probs(model, stream_features(data / r["path"])),
+                          model.config.labels)
             for i, r in enumerate(rows) if r["split"] in ("val", "music_heldout")}
 
 
