@@ -168,7 +168,8 @@ def _slot_setup(events: list[tuple[int, int, bytes]], clip: Clip, base: float) -
     for ch, program in clip.programs:
         events.append((at, 0, bytes([0xC0 | ch, program])))
         events.append((at, 0, bytes([0xB0 | ch, 91, clip.reverb])))
-        events.append((at, 0, bytes([0xB0 | ch, 93, clip.chorus])))
+        if clip.chorus:  # plain clips keep their original bytes (CC 93 defaults to 0)
+            events.append((at, 0, bytes([0xB0 | ch, 93, clip.chorus])))
     for ch, generator, offset in clip.timbre:
         events += [(at, 0, data) for data in nrpn_generator(ch, generator, offset)]
 
