@@ -60,7 +60,9 @@ def parse_args() -> argparse.Namespace:
                    "or bundle); the optimiser and the schedule start fresh")
     p.add_argument("--ckpt-every", type=float, default=3.0, help="minutes between checkpoints")
     p.add_argument("--eval-every", type=float, default=6.0, help="minutes between val checks")
-    p.add_argument("--eval-only", action="store_true", help="skip training; evaluate best")
+    p.add_argument("--eval-only", action="store_true", help="skip training; evaluate and ship")
+    p.add_argument("--ship", choices=("best", "last"), default="best",
+                   help="bundle the best quick-val checkpoint or the end of the schedule")
     return p.parse_args()
 
 
@@ -397,15 +399,22 @@ if __name__ == "__main__":
         sampler = CropSampler(rows, feats, noise_bank(np.random.default_rng(ARGS.seed)),
                               config.window_frames, np.random.default_rng(ARGS.seed))
         state = train(model, sampler, rows, feats, device, ckpt_dir)
-    last = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=True)["state"]
-    best = SoundCNN.from_checkpoint(ckpt_dir / "best.pt")
-    figures = evaluate_all(best, ARGS.data, rows, Path("priors/sound"))
+    last_ckpt = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=True)
+    last = last_ckpt["state"]
+    if ARGS.ship == "last":
+        shipped = SoundCNN(config)
+        shipped.load_state_dict(last_ckpt["model"])
+        shipped.eval()
+    else:
+        shipped = SoundCNN.from_checkpoint(ckpt_dir / "best.pt")
+    figures = evaluate_all(shipped, ARGS.data, rows, Path("priors/sound"))
     meta = {"command": " ".join(["python", *sys.argv]), "trained_at": time.strftime("%F %T %Z"),
             "train_wall_s": round(last["elapsed_s"]), "steps": last["step"],
             "best_step": torch.load(ckpt_dir / "best.pt", weights_only=True)["meta"]["step"],
+            "shipped": ARGS.ship,
             "hardware": f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}",
             "init": str(ARGS.init) if ARGS.init else None,
             "mel": dataclasses.asdict(MEL),
             "data": data_summary(rows), "figures": figures, "val_history": last["history"]}
-    torch.save(best.checkpoint(meta), ARGS.out)
+    torch.save(shipped.checkpoint(meta), ARGS.out)
     print(json.dumps(figures, indent=1), flush=True)
