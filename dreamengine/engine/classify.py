@@ -2,8 +2,8 @@
 
 A file is heard exactly as live audio is: log-mel hop by hop, the sound CNN every
 ``hop_frames`` frames on the newest window. The clip's vector is
-:func:`dreamengine.classifier.clip_probs` of the windows' (each label's mean over its top half
-of windows), with ``music`` kept at or above its children.
+:func:`dreamengine.classifier.clip_probs` over the windows (each label's mean over its top half
+of them), with ``music`` kept at or above its children.
 """
 
 from __future__ import annotations
