@@ -132,10 +132,14 @@ def music_items(source: str, clips: list, renderer, licence: str, split: str | N
             for i, clip in enumerate(clips)]  # fmt: skip
 
 
+def _fluid_r3(cache: Path) -> Path:
+    """The FluidR3 GM soundfont from the unpacked fluid-soundfont-gm package."""
+    return next(debs.unpack("fluid-soundfont-gm", cache).rglob("FluidR3_GM.sf2"))
+
+
 def fluidsynth_items(cache: Path) -> list[Item]:
     """Training music: fluidsynth with FluidR3 GM from fluid-soundfont-gm."""
-    root = debs.unpack("fluid-soundfont-gm", cache)
-    soundfont = next(root.rglob("FluidR3_GM.sf2"))
+    soundfont = _fluid_r3(cache)
     clips = music.make_clips(1, COUNTS["fluid_singles"], COUNTS["fluid_mixes"], music.FULL_GM)
     renderer = music.BatchRenderer(clips, music.fluidsynth_command(soundfont))
     return music_items("fluidsynth", clips, renderer, "rendered with FluidR3 GM (MIT)", None)
@@ -144,8 +148,7 @@ def fluidsynth_items(cache: Path) -> list[Item]:
 def timbre_items(cache: Path) -> list[Item]:
     """More training music from FluidR3 with every part re-voiced (``music.with_timbre``):
     its own MIDI seed, random filter, envelope, vibrato and chorus per part."""
-    root = debs.unpack("fluid-soundfont-gm", cache)
-    soundfont = next(root.rglob("FluidR3_GM.sf2"))
+    soundfont = _fluid_r3(cache)
     rng = np.random.default_rng([6, 3])
     clips = [music.with_timbre(clip, rng) for clip in music.make_clips(
         3, COUNTS["timbre_singles"], COUNTS["timbre_mixes"], music.FULL_GM)]

@@ -46,6 +46,14 @@ def _bandpass(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return sosfilt(butter(2, [low, high], btype="band", fs=SR, output="sos"), x)
 
 
+def _firing(phase: np.ndarray, base: float, tilt: float, top: float, count: int,
+            rng: np.random.Generator) -> np.ndarray:
+    """An engine's harmonic series at the firing ``phase``: the first ``count`` harmonics below
+    ``top`` Hz of the ``base`` rate, amplitude 1/k^tilt, random phases."""
+    return sum(np.sin(k * phase + rng.uniform(0, 6.3)) / k**tilt
+               for k in range(1, count + 1) if k * base < top)  # fmt: skip
+
+
 def _noise_bed(n: int, rng: np.random.Generator) -> np.ndarray:
     """Brown-ish (traffic rumble) or pink-ish (wind) noise, unit RMS."""
     white = rng.standard_normal(n)
@@ -204,8 +212,7 @@ def engine(index: int) -> list[Piece]:
         f0 *= 1 - rng.uniform(0.03, 0.08) * np.tanh((t - tc) / width)
     phase = 2 * np.pi * np.cumsum(f0) / SR
     tilt = rng.uniform(0.6, 1.6)
-    tone = sum(np.sin(k * phase + rng.uniform(0, 6.3)) / k**tilt
-               for k in range(1, 40) if k * base < 3000)  # fmt: skip
+    tone = _firing(phase, base, tilt, 3000, 39, rng)
     pulse = (0.5 + 0.5 * np.sin(phase)) ** rng.uniform(1, 6)  # combustion noise at each firing
     top = rng.uniform(2000, 6000)
     hiss = _bandpass(rng.standard_normal(len(t)), 200, top)
@@ -233,8 +240,7 @@ def fast_engine(index: int) -> list[Piece]:
             f0 = base * (1 + 0.05 * np.sin(2 * np.pi * rng.uniform(0.1, 0.6) * t))
         phase = 2 * np.pi * np.cumsum(f0) / SR
         tilt = rng.uniform(0.5, 1.2)
-        tone = sum(np.sin(k * phase + rng.uniform(0, 6.3)) / k**tilt for k in range(1, 30)
-                   if k * base < 5000)  # fmt: skip
+        tone = _firing(phase, base, tilt, 5000, 29, rng)
         pulse = (0.5 + 0.5 * np.sin(phase)) ** rng.uniform(1, 4)
         x = _unit(tone) + rng.uniform(0.2, 0.8) * _unit(_bandpass(noise, 300, 6000) * pulse)
         x = np.tanh(x * rng.uniform(1.0, 3.0))  # a hard-driven exhaust
