@@ -241,6 +241,26 @@ def test_renderer_fades_from_the_shown_blend_into_new_keyframes(gl_ctx) -> None:
     r.release()
 
 
+def test_keyframes_stamped_with_each_frames_time_still_fade_in(gl_ctx) -> None:
+    # Offline renders push a keyframe at exactly the frame's time, every frame: the fade must
+    # still progress (it froze on the first blend when progress was measured from the frame).
+    cfg = RenderConfig(crossfade_s=0.3, zoom_per_s=1.0, rotate_deg_per_s=0.0,
+                       decay_per_s=1.0, keyframe_tau_s=0.0)
+    r = Renderer(gl_ctx, (16, 16), 8, cfg)
+    red, blue = np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.uint8)
+    red[..., 0], blue[..., 2] = 255, 255
+    shown = []
+    for i in range(60):  # 1 s of red, then 1 s of blue, at 30 fps
+        t = i / 30
+        r.push_keyframe(red if i < 30 else blue, t)
+        r.render(frame_params(cfg, t, 1 / 30))
+        shown.append(r.read().reshape(-1, 3).mean(axis=0))
+    assert shown[29][0] > 250 and shown[29][2] < 5  # red had a second to fade in
+    assert shown[59][2] > 250 and shown[59][0] < 5  # then blue took over
+    assert 5 < shown[33][2] < 250  # through a fade, not a cut
+    r.release()
+
+
 def test_renderer_keeps_row_zero_on_top_and_resizes(gl_ctx) -> None:
     cfg = RenderConfig(crossfade_s=0.0, keyframe_tau_s=0.0)
     r = Renderer(gl_ctx, (20, 20), 8, cfg)

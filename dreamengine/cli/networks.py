@@ -60,8 +60,8 @@ def sample_command(args: argparse.Namespace) -> int:
     import torch
 
     from dreamengine.engine import load_config
-    from dreamengine.engine.build import load_image_prior, resolve_device
-    from dreamengine.engine.sample import sample_images
+    from dreamengine.engine.build import load_image_prior, load_vision, resolve_device
+    from dreamengine.engine.sample import sample_canvases, sample_images
     from dreamengine.recording import FrameLog, atomic_write_bytes, encode_png, prepare_output_dir
 
     config = load_config(args.config, parse_assignments(args.set))
@@ -69,18 +69,28 @@ def sample_command(args: argparse.Namespace) -> int:
         raise DreamengineError(f"--steps must be >= 0, got {args.steps}")
     torch.set_num_threads(config.dream.torch_threads)
     warnings: list[str] = []
-    prior, _ = load_image_prior(config, resolve_device(config.dream.device), warnings)
-    for warning in warnings:
-        print(f"dreamengine: note: {warning}", file=sys.stderr)
-    target = parse_class_weights(args.classes, prior.labels)
-    out = prepare_output_dir(args.out)
-    images = sample_images(prior, target, args.n, args.steps, args.seed, config.sampler)
+    device = resolve_device(config.dream.device)
+    if config.dream.backend == "canvas":
+        net, _ = load_vision(config, device)
+        target = parse_class_weights(args.classes, net.labels)
+        out = prepare_output_dir(args.out)
+        images = sample_canvases(net, target, args.n, args.steps, args.seed, config.sampler,
+                                 config.dream.canvas_px)
+        seeds = [args.seed + i for i in range(args.n)]
+    else:
+        prior, _ = load_image_prior(config, device, warnings)
+        for warning in warnings:
+            print(f"dreamengine: note: {warning}", file=sys.stderr)
+        target = parse_class_weights(args.classes, prior.labels)
+        out = prepare_output_dir(args.out)
+        images = sample_images(prior, target, args.n, args.steps, args.seed, config.sampler)
+        seeds = [args.seed] * args.n  # one batch: row i of the seed's latents
     stem = "_".join(sorted(target))
     with FrameLog(out / "frames.jsonl") as log:
         for i, image in enumerate(images):
             name = f"{stem}_{i:03d}.png"
             atomic_write_bytes(out / name, encode_png(image))
-            log.write({"file": name, "index": i, "seed": args.seed, "target": target,
+            log.write({"file": name, "index": i, "seed": seeds[i], "target": target,
                        "steps": args.steps, "sampler": dataclasses.asdict(config.sampler)})
     print(f"samples: {out.resolve()}/{stem}_*.png  log: {out.resolve()}/frames.jsonl")
     return 0

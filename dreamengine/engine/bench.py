@@ -18,11 +18,13 @@ from dreamengine.engine.build import resolve_device
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.dream import Dream
 from dreamengine.features import StreamingLogMel
-from dreamengine.models import ImagePrior, ImagePriorConfig
+from dreamengine.models import CenterNet, ImagePrior, ImagePriorConfig
+from dreamengine.models.vision import VisionNet
 from dreamengine.recording import encode_png
 from dreamengine.render import Renderer, create_headless_context, frame_params
 
-PRIOR_SIZES = (64, 128)
+PRIOR_SIZES = (64, 128)  # the latent (emoji) dream's generator sizes
+CANVAS_SIZES = (192, 256)  # the canvas dream's sizes
 RENDER_SIZES = ((640, 360), (1280, 720), (1920, 1080), (3840, 2160))
 
 
@@ -66,12 +68,27 @@ def bench_dream(config: EngineConfig, size: int, device: torch.device,
     return {"dream_step_ms": step, "keyframes_per_s": 1000.0 / key}
 
 
+def bench_canvas(config: EngineConfig, size: int, device: torch.device) -> dict[str, float]:
+    """Step and keyframe times of the canvas dream at ``size`` px (the CenterNet architecture
+    with random weights: the cost does not depend on the weights)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = VisionNet(CenterNet()).to(device)
+    one_step = replace(config.sampler, steps_per_keyframe=1)
+    dream = Dream(net, one_step, seed=0, device=device, canvas_px=size)
+    target = {"dog": 0.6, "bird": 0.4}
+    step = median_ms(lambda: dream.keyframe(target, 1 / 30), repeats=10)
+    dream.params = config.sampler
+    key = median_ms(lambda: dream.keyframe(target, 1 / 30), repeats=5)
+    return {"dream_step_ms": step, "keyframes_per_s": 1000.0 / key}
+
+
 def bench_render(config: EngineConfig, size: tuple[int, int]) -> dict[str, float]:
     """Frames/s of the full pass chain at ``size``: drawn only, read back, read back + PNG."""
     frames = 40 if size[0] * size[1] <= 1920 * 1080 else 12
     ctx = create_headless_context()
-    renderer = Renderer(ctx, size, config.prior.generator.size, config.render)
-    side = config.prior.generator.size
+    side = config.dream.canvas_px
+    renderer = Renderer(ctx, size, side, config.render)
     key = np.random.default_rng(0).integers(0, 255, (side, side, 3), dtype=np.uint8)
     renderer.push_keyframe(key, 0.0)
     clock = iter(np.arange(100_000) / 60.0)
@@ -104,9 +121,12 @@ def run_all(config: EngineConfig) -> dict[str, Any]:
     out.update(bench_hearing(config))
     for key in ("dream_step_ms", "keyframes_per_s"):
         out[key] = {}
+    for size in CANVAS_SIZES:
+        for key, value in bench_canvas(config, size, device).items():
+            out[key][str(size)] = value
     for size in PRIOR_SIZES:
         for key, value in bench_dream(config, size, device).items():
-            out[key][str(size)] = value
+            out[key][f"latent_{size}"] = value
     for key in ("render_fps", "render_readback_fps", "render_png_fps"):
         out[key] = {}
     for w, h in RENDER_SIZES:

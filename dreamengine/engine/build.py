@@ -10,19 +10,23 @@ import torch
 
 from dreamengine.classifier import SoundCNN
 from dreamengine.engine.config import EngineConfig
+from dreamengine.engine.dream import Dream, ImageModel
 from dreamengine.models import ImagePrior
+from dreamengine.models.vision import VisionNet
 from dreamengine.resources import priors_dir
 from dreamengine.selection import ClassMap, load_class_map
 
 SHIPPED_IMAGE_PRIOR = Path("image") / "prior.pt"
 SHIPPED_SOUND_CLASSIFIER = Path("sound") / "classifier.pt"
-SHIPPED_CLASS_MAP = Path("class_map.toml")
+SHIPPED_VISION = Path("vision") / "centernet.pt"
+SHIPPED_CLASS_MAP = Path("class_map.toml")  # sound labels → COCO classes and patterns
+SHIPPED_LATENT_CLASS_MAP = Path("class_map_latent.toml")  # → the emoji prior's labels
 
 
 @dataclass
 class Models:
     sound: SoundCNN
-    image: ImagePrior
+    image: ImageModel  # the vision net (canvas dream) or the emoji prior (latent dream)
     class_map: ClassMap
     image_source: dict[str, object]  # where the image prior came from, for session files
     warnings: list[str] = field(default_factory=list)
@@ -39,9 +43,15 @@ def load_models(config: EngineConfig, device: torch.device) -> Models:
     """The sound classifier, the image prior and the class map named by ``config.paths``."""
     warnings: list[str] = []
     sound = load_sound_model(config, warnings)
-    image, source = load_image_prior(config, device, warnings)
+    image: ImageModel
+    if config.dream.backend == "canvas":
+        image, source = load_vision(config, device)
+        shipped_map = SHIPPED_CLASS_MAP
+    else:
+        image, source = load_image_prior(config, device, warnings)
+        shipped_map = SHIPPED_LATENT_CLASS_MAP
     map_path = Path(config.paths.class_map) if config.paths.class_map else (
-        priors_dir() / SHIPPED_CLASS_MAP)
+        priors_dir() / shipped_map)
     class_map = load_class_map(map_path, sound.config.labels, image.labels)
     return Models(sound, image, class_map, source, warnings)
 
@@ -69,3 +79,18 @@ def load_image_prior(config: EngineConfig, device: torch.device,
     warnings.append("no trained image prior is shipped yet: using seeded random networks")
     prior = ImagePrior.random(config.prior, config.dream.seed).to(device)
     return prior, {"path": None, "random_seed": config.dream.seed}
+
+
+def load_vision(config: EngineConfig, device: torch.device) -> tuple[VisionNet, dict[str, object]]:
+    """The vision network the canvas dream climbs, and a record of its source."""
+    path = Path(config.paths.vision) if config.paths.vision else priors_dir() / SHIPPED_VISION
+    net = VisionNet.load(path, device)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return net, {"backend": "canvas", "path": str(path), "sha256": digest}
+
+
+def make_dream(config: EngineConfig, models: Models, device: torch.device,
+               seed: int | None = None) -> Dream:
+    """The dream of ``config.dream`` on the loaded image model."""
+    return Dream(models.image, config.sampler, config.dream.seed if seed is None else seed,
+                 device, config.dream.canvas_px)

@@ -27,13 +27,18 @@ class DreamConfig:
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     torch_threads: int = 1  # CPU threads for torch (the other core renders and hears)
     worker: str = "process"  # where `live` runs the sampler: "process" (own GIL) or "thread"
+    backend: str = "canvas"  # "canvas": the picture is the latent, climbed on the photo-trained
+    #                          vision net; "latent": the first design's 64 px emoji generator
+    canvas_px: int = 192  # px, side of the dreamed canvas (a multiple of 32; 256-384 on fast
+    #                       machines, 512 and more on a GPU)
 
 
 @dataclass(frozen=True)
 class PathsConfig:
     """Where models and tables come from; empty means the shipped default."""
 
-    image_prior: str = ""  # image prior bundle (.pt)
+    image_prior: str = ""  # image prior bundle (.pt), for dream.backend = "latent"
+    vision: str = ""  # vision network checkpoint (.pt), for dream.backend = "canvas"
     sound_classifier: str = ""  # sound classifier checkpoint (.pt)
     class_map: str = ""  # sound → image class table (.toml)
 
@@ -68,6 +73,12 @@ class EngineConfig:
         if self.dream.worker not in ("process", "thread"):
             raise DreamengineError(
                 f"dream.worker must be process or thread, got {self.dream.worker!r}")
+        if self.dream.backend not in ("canvas", "latent"):
+            raise DreamengineError(
+                f"dream.backend must be canvas or latent, got {self.dream.backend!r}")
+        if self.dream.canvas_px < 32 or self.dream.canvas_px % 32:
+            raise DreamengineError(
+                f"dream.canvas_px must be a positive multiple of 32, got {self.dream.canvas_px}")
         if self.sampler.steps_per_keyframe < 1:
             raise DreamengineError("sampler.steps_per_keyframe must be at least 1")
         if self.render.upscale not in ("catmull-rom", "b-spline"):

@@ -44,6 +44,8 @@ _SAMPLER = {
     "steps_per_keyframe": Param(int, 1, 64, "steps", "PPGN steps between keyframes"),
     "clip": Param(float, 0.5, 10.0, "latent units", "|h| never exceeds this"),
     "spatial": Param(bool, help="one region of the canvas per selected class"),
+    "zoom_per_s": Param(float, 0.5, 2.0, "×/s", "how fast the dreamed canvas zooms into itself"),
+    "rotate_deg_per_s": Param(float, -45.0, 45.0, "°/s", "how fast the dreamed canvas turns"),
 }
 _SELECTION = {
     "attack_s": Param(float, 0.0, 10.0, "s", "rise time of the smoothed probabilities"),

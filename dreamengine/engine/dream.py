@@ -1,11 +1,20 @@
-"""The dream: one persistent latent stepped by the PPGN sampler toward the selected classes.
+"""The dream: one persistent state stepped by the PPGN sampler toward the selected classes.
+
+Two parameterisations share one interface (``h`` is always a flat ``[1, latent_dim]`` tensor, so
+the transports and recordings carry either):
+
+- **canvas** (the default): ``h`` is the picture itself in decorrelated colour, stepped on the
+  photo-trained vision network's class heatmaps, and moved by the canvas's own zoom, rotation and
+  drift before each keyframe's steps, so new detail is dreamed into the zoom;
+- **latent**: the first design's emoji generator, latent prior and condition net.
 
 State plus maths, no threads: the live worker (and the offline loop) call :meth:`Dream.keyframe`.
-A latent that turns non-finite is reset to the last good one and reported once.
+A state that turns non-finite is reset to the last good one and reported once.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -13,6 +22,7 @@ import numpy as np
 import torch
 
 from dreamengine.models import ImagePrior
+from dreamengine.models.vision import VisionNet
 from dreamengine.sampler import (
     Objective,
     PPGNSampler,
@@ -22,37 +32,82 @@ from dreamengine.sampler import (
     spatial_parts,
     target_vector,
 )
+from dreamengine.sampler.canvas import View, canvas_image, canvas_step, initial_canvas, move
+from dreamengine.sampler.objectives import heatmap_objective
+
+ImageModel = ImagePrior | VisionNet
 
 
 @dataclass(frozen=True)
 class Keyframe:
     image: np.ndarray  # [S, S, 3] uint8, row 0 = top
-    latent: np.ndarray  # [latent_dim] float32, the code the image came from
+    latent: np.ndarray  # [latent_dim] float32, the state the image came from
     score: float  # the class objective at that image (0 when drifting)
     reset: bool  # True when this keyframe followed a NaN reset
+    step: int = 0  # the dream's keyframe counter (seeds this keyframe's noise)
+    dt: float = 0.0  # s of canvas motion applied before this keyframe's steps
+    seed: int = 0  # the dream's seed when it made this keyframe
+
+
+def view_for(params: SamplerConfig, dt: float) -> View:
+    """The canvas motion of ``dt`` seconds at the sampler's rates."""
+    return View(zoom=params.zoom_per_s ** dt, rotate=math.radians(params.rotate_deg_per_s) * dt)
 
 
 class Dream:
-    def __init__(self, prior: ImagePrior, params: SamplerConfig, seed: int,
-                 device: torch.device) -> None:
+    def __init__(self, prior: ImageModel, params: SamplerConfig, seed: int,
+                 device: torch.device, canvas_px: int = 192) -> None:
         self.prior = prior
         self.params = params
         self.device = device
-        self.sampler = PPGNSampler(prior.generator, prior.prior.score)
+        self.canvas_px = canvas_px
+        self.canvas = isinstance(prior, VisionNet)
+        if not self.canvas:
+            assert isinstance(prior, ImagePrior)
+            self.sampler = PPGNSampler(prior.generator, prior.prior.score)
+        elif canvas_px % 32 or canvas_px <= 0:
+            raise ValueError(f"the canvas must be a positive multiple of 32 px, got {canvas_px}")
         self.resets = 0
+        self.step = 0
         self.reseed(seed)
 
+    @property
+    def key_size(self) -> int:
+        """Side of the published keyframes (px)."""
+        if self.canvas:
+            return self.canvas_px
+        assert isinstance(self.prior, ImagePrior)
+        return self.prior.config.generator.size
+
+    @property
+    def latent_dim(self) -> int:
+        """Length of the flat state ``h``."""
+        if self.canvas:
+            return 3 * self.canvas_px**2
+        assert isinstance(self.prior, ImagePrior)
+        return self.prior.config.generator.latent_dim
+
     def reseed(self, seed: int) -> None:
-        """Start again from the fresh latent of ``seed`` (and its noise stream)."""
+        """Start again from the fresh state of ``seed`` (and its noise stream)."""
         self.seed = seed
+        self.step = 0
         self.noise = torch.Generator().manual_seed(seed + 1)
-        latent_dim = self.prior.config.generator.latent_dim
-        self.h = PPGNSampler.initial_latent(latent_dim, seed, self.params.clip).to(self.device)
+        if self.canvas:
+            self.h = initial_canvas(self.canvas_px, seed).flatten(1).to(self.device)
+        else:
+            latent_dim = self.latent_dim
+            self.h = PPGNSampler.initial_latent(latent_dim, seed, self.params.clip).to(
+                self.device)
         self._last_good = self.h.clone()
 
     def reset(self) -> None:
-        """Back to the current seed's first latent."""
+        """Back to the current seed's first state."""
         self.reseed(self.seed)
+
+    def restore(self, h: torch.Tensor) -> None:
+        """Continue from the state ``h`` ``[1, latent_dim]`` (a restart or a snapshot)."""
+        self.h = h.reshape(1, -1).to(self.device).clone()
+        self._last_good = self.h.clone()
 
     def objective(self, target: Mapping[str, float]) -> Objective | None:
         """The class term for ``target``: a weighted mixture, or with ``spatial`` one region
@@ -60,29 +115,66 @@ class Dream:
         if not target:
             return None
         weights = target_vector(target, self.prior.labels).to(self.device)
+        if isinstance(self.prior, VisionNet):
+            return heatmap_objective(self.prior.heatmaps, weights, self.params.spatial,
+                                     rival_classes=self.prior.n_detector)
         condition = self.prior.condition
         if self.params.spatial and int((weights > 0).sum()) > 1:
             size = min(condition.config.input_size, self.prior.config.generator.size)
             return regional_log_prob(condition, spatial_parts(weights), size)
         return class_log_prob(condition, weights)
 
-    def keyframe(self, target: Mapping[str, float]) -> Keyframe:
-        """Run ``steps_per_keyframe`` steps toward ``target`` (empty: drift on the prior)."""
+    def keyframe(self, target: Mapping[str, float], dt: float = 0.0) -> Keyframe:
+        """Move the canvas by ``dt`` seconds of its motion, then run ``steps_per_keyframe``
+        steps toward ``target`` (empty: drift on the prior)."""
         objective = self.objective(target)
-        score = 0.0
-        for _ in range(self.params.steps_per_keyframe):
-            result = self.sampler.step(self.h, objective, self.params, self.noise)
-            self.h, score = result.h, float(result.score[0])
-        image = image_of(self.prior, self.h) if torch.isfinite(self.h).all() else None
+        step = self.step
+        score = self._advance(objective, dt) if self.canvas else self._advance_latent(objective)
+        self.step += 1
+        image = self.image() if torch.isfinite(self.h).all() else None
         reset = image is None or not bool(np.isfinite(score))
         if reset:
             self.resets += 1
             self.h = self._last_good.clone()
-            image, score = image_of(self.prior, self.h), 0.0
+            image, score = self.image(), 0.0
         else:
             self._last_good = self.h.clone()
         assert image is not None
-        return Keyframe(image, self.h[0].float().cpu().numpy(), score, reset)
+        return Keyframe(image, self.h[0].float().cpu().numpy(), score, reset, step, dt,
+                        self.seed)
+
+    def _advance(self, objective: Objective | None, dt: float) -> float:
+        side = self.canvas_px
+        z = move(self.h.view(1, 3, side, side), view_for(self.params, dt))
+        # Each keyframe's noise comes from its own seed, so a recording can re-simulate it.
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
+        score = 0.0
+        for _ in range(self.params.steps_per_keyframe):
+            result = canvas_step(z, objective, self.params, g)
+            z, score = result.z, float(result.score[0])
+        self.h = z.flatten(1)
+        return score
+
+    def _advance_latent(self, objective: Objective | None) -> float:
+        score = 0.0
+        for _ in range(self.params.steps_per_keyframe):
+            result = self.sampler.step(self.h, objective, self.params, self.noise)
+            self.h, score = result.h, float(result.score[0])
+        return score
+
+    def image(self) -> np.ndarray:
+        """The keyframe the current state shows."""
+        if self.canvas:
+            return canvas_keyframe(self.h, self.canvas_px)
+        assert isinstance(self.prior, ImagePrior)
+        return image_of(self.prior, self.h)
+
+
+@torch.no_grad()
+def canvas_keyframe(h: torch.Tensor, side: int) -> np.ndarray:
+    """The keyframe a canvas state ``[1, 3·side²]`` shows: ``[side, side, 3]`` uint8."""
+    rgb = canvas_image(h.reshape(1, 3, side, side).float())[0]
+    return (rgb * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
 
 @torch.no_grad()

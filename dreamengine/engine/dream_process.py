@@ -31,7 +31,7 @@ START_TIMEOUT_S = 120.0  # a cold interpreter importing torch on a loaded 2-core
 MAX_RESTARTS = 3
 NICE = 10  # the dream process's scheduling niceness (higher yields to the render loop)
 
-_SEQ, _TIME, _SCORE, _RESET, _RESETS, _TAKEN = range(6)  # the keyframe header's fields
+_SEQ, _TIME, _SCORE, _RESET, _RESETS, _TAKEN, _STEP, _DT, _SEED = range(9)  # keyframe header
 
 
 class _Flag:
@@ -72,7 +72,7 @@ class _Shared:
         self.labels, self.size, self.latent_dim = labels, size, latent_dim
         self.target = ctx.RawArray("d", len(labels))
         self.target_seq = ctx.RawValue("q", 0)
-        self.header = ctx.RawArray("d", 6)
+        self.header = ctx.RawArray("d", 9)
         self.answered = ctx.RawArray("d", len(labels))
         self.latent = ctx.RawArray("f", latent_dim)
         self.image = ctx.RawArray("B", size * size * 3)
@@ -124,8 +124,9 @@ class _ChildSide:
             a["latent"][...] = key.latent
             a["answered"][...] = [target.get(n, 0.0) for n in self.shared.labels]
             a["header"][_SEQ] += 1
-            a["header"][[_TIME, _SCORE, _RESET, _RESETS, _TAKEN]] = (
-                time.monotonic(), key.score, float(key.reset), self.resets(), taken)
+            a["header"][[_TIME, _SCORE, _RESET, _RESETS, _TAKEN, _STEP, _DT, _SEED]] = (
+                time.monotonic(), key.score, float(key.reset), self.resets(), taken, key.step,
+                key.dt, key.seed)
 
     def report(self, message: str) -> None:
         if message not in self.said:
@@ -135,14 +136,14 @@ class _ChildSide:
 
 def _child(shared: _Shared, prior: Any, params: SamplerConfig, seed: int, device: str,
            h: torch.Tensor, noise_state: torch.Tensor, resets: int, min_interval: float,
-           threads: int) -> None:
+           threads: int, canvas_px: int, step: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the show's to handle: it stops us
     os.nice(NICE)  # the render loop comes first: the dream takes the CPU it leaves
     torch.set_num_threads(threads)
-    dream = Dream(prior, params, seed, torch.device(device))
-    dream.h, dream._last_good = h.to(dream.device), h.to(dream.device).clone()
+    dream = Dream(prior, params, seed, torch.device(device), canvas_px)
+    dream.restore(h)
     dream.noise.set_state(noise_state)
-    dream.resets = resets
+    dream.resets, dream.step = resets, step
     serve(dream, _ChildSide(shared, lambda: dream.resets), _Orphaned(shared.stop), min_interval)
 
 
@@ -157,9 +158,7 @@ class DreamProcess(Commands):
         self.errors: list[str] = []
         self.restarts = 0
         self._ctx = mp.get_context("spawn")
-        labels = dream.prior.labels
-        config = dream.prior.config.generator
-        self._shared = _Shared(self._ctx, labels, config.size, config.latent_dim)
+        self._shared = _Shared(self._ctx, dream.prior.labels, dream.key_size, dream.latent_dim)
         self._a = self._shared.arrays()
         self._published: Published | None = None
         self._process: Any = None
@@ -172,7 +171,8 @@ class DreamProcess(Commands):
     def start(self) -> DreamProcess:
         """Start the process and return once its first keyframe is out (before the render loop
         runs, so the show never opens on an empty canvas); one that cannot start raises."""
-        self._spawn(self.dream.h.detach().cpu(), self.dream.noise.get_state(), 0)
+        self._spawn(self.dream.h.detach().cpu(), self.dream.noise.get_state(), 0,
+                    self.dream.step)
         deadline = time.monotonic() + START_TIMEOUT_S
         while self.latest() is None:
             if not self._process.is_alive():
@@ -186,12 +186,13 @@ class DreamProcess(Commands):
             time.sleep(0.01)
         return self
 
-    def _spawn(self, h: torch.Tensor, noise_state: torch.Tensor, resets: int) -> None:
+    def _spawn(self, h: torch.Tensor, noise_state: torch.Tensor, resets: int,
+               step: int) -> None:
         d = self.dream
         self._process = self._ctx.Process(
             target=_child, name="dreamengine-dream", daemon=True,
             args=(self._shared, d.prior, self._params, self._seed, str(d.device), h, noise_state,
-                  resets, self.min_interval, self.threads))
+                  resets, self.min_interval, self.threads, d.canvas_px, step))
         self._process.start()
 
     def stop(self) -> None:
@@ -260,7 +261,8 @@ class DreamProcess(Commands):
             if seq == 0 or (self._published is not None and seq == self._published.seq):
                 return self._published
             key = Keyframe(a["image"].copy(), a["latent"].copy(), float(a["header"][_SCORE]),
-                           bool(a["header"][_RESET]))
+                           bool(a["header"][_RESET]), int(a["header"][_STEP]),
+                           float(a["header"][_DT]), int(a["header"][_SEED]))
             target = _as_target(self._shared.labels, a["answered"])
             self._published = Published(seq, float(a["header"][_TIME]), key, target)
         finally:
@@ -288,12 +290,14 @@ class DreamProcess(Commands):
         self._drain_reports()
         self._close_queues()
         self._shared.renew(self._ctx)
+        step = self.dream.step
         if self._published is not None:
             h = torch.from_numpy(self._published.keyframe.latent.copy())[None]
+            step = self._published.keyframe.step + 1
         else:
             h = self.dream.h.detach().cpu()
         self._spawn(h, torch.Generator().manual_seed(self._seed + 1000 * self.restarts)
-                    .get_state(), self.resets)
+                    .get_state(), self.resets, step)
 
     def _drain_reports(self) -> None:
         while True:

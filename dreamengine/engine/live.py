@@ -20,14 +20,13 @@ import torch
 from dreamengine.audio import FileSource
 from dreamengine.audio.live import LiveSource, find_input_device
 from dreamengine.clock import WallClock
-from dreamengine.engine.build import load_models, resolve_device
+from dreamengine.engine.build import load_models, make_dream, resolve_device
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.console import Console
 from dreamengine.engine.control import Controls
-from dreamengine.engine.dream import Dream
 from dreamengine.engine.dream_process import DreamProcess
 from dreamengine.engine.midi import MidiInput, MidiMap
-from dreamengine.engine.offline import Hearing, session_meta
+from dreamengine.engine.offline import Hearing, keyframe_record, session_meta
 from dreamengine.engine.osc import OscServer
 from dreamengine.engine.presets import presets_dir
 from dreamengine.engine.show import Show
@@ -131,8 +130,8 @@ def run_live(config: EngineConfig, request: LiveRequest,
     # The dream process takes a few seconds to start (a fresh interpreter imports torch); a live
     # input opens after it, so its ring does not fill before the loop reads it.
     try:
-        worker = start_worker(Dream(models.image, config.sampler, config.dream.seed, device),
-                              config.dream.keyframes_per_s, config.dream.worker,
+        dream = make_dream(config, models, device)
+        worker = start_worker(dream, config.dream.keyframes_per_s, config.dream.worker,
                               config.dream.torch_threads)
     except BaseException:
         surface.close()
@@ -146,13 +145,13 @@ def run_live(config: EngineConfig, request: LiveRequest,
             raise
     recorder = None
     if request.record is not None:
-        meta = session_meta(config, models, request.size, request.record_fps, str(request.input))
+        meta = session_meta(config, models, dream, request.size, request.record_fps,
+                            str(request.input))
         recorder = SessionRecorder(request.record, config.recording, meta, live=True)
     camera = None
     if request.camera is not None:
         camera = VirtualCamera(request.camera, request.size, request.max_fps)
-    renderer = Renderer(surface.ctx, request.size, models.image.config.generator.size,
-                        config.render)
+    renderer = Renderer(surface.ctx, request.size, dream.key_size, config.render)
     show = Show(renderer, recorder, read_back=True)
     loop = _Loop(config, request, source, models, surface, show, worker, camera, say)
     osc, midi = open_surfaces(request, say)
@@ -328,7 +327,8 @@ class _Loop:
         if published is not None and published.seq != self.key_seq:
             self.key_seq = published.seq
             key = published.keyframe
-            self.show.keyframe(key.image, t, key.latent, {"target": published.target})
+            self.show.keyframe(key.image, t, key.latent,
+                               keyframe_record(key, published.target, self.sampler))
         params = frame_params(self.render_cfg, t, t - self.last_t, self.hearing.drive)
         write = self.recording and t >= self.next_record_t
         if write:

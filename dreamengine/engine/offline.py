@@ -21,9 +21,9 @@ from dreamengine import __version__
 from dreamengine.audio import FileSource
 from dreamengine.classifier import StreamingClassifier
 from dreamengine.clock import FixedStepClock
-from dreamengine.engine.build import Models, load_models, resolve_device
+from dreamengine.engine.build import Models, load_models, make_dream, resolve_device
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.dream import Dream
+from dreamengine.engine.dream import Dream, Keyframe
 from dreamengine.engine.show import Show
 from dreamengine.engine.timing import StageTimer
 from dreamengine.features import Drive, Dynamics, StreamingLogMel
@@ -51,19 +51,27 @@ class RenderSummary:
     warnings: list[str]
 
 
-def session_meta(config: EngineConfig, models: Models, size: tuple[int, int],
+def session_meta(config: EngineConfig, models: Models, dream: Dream, size: tuple[int, int],
                  fps: float | None, source: str) -> dict[str, Any]:
     """What ``session.json`` records: enough to rebuild the networks and re-render."""
     return {
         "version": 1, "dreamengine": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "input": source, "size": list(size), "fps": fps,
-        "latent_dim": models.image.config.generator.latent_dim,
-        "keyframe_size": models.image.config.generator.size,
+        "latent_dim": dream.latent_dim,
+        "keyframe_size": dream.key_size,
+        "dream_backend": config.dream.backend,
         "image_prior": models.image_source,
         "torch_threads": torch.get_num_threads(),
         "config": dataclasses.asdict(config),
     }
+
+
+def keyframe_record(key: Keyframe, target: dict[str, float],
+                    sampler: dict[str, Any]) -> dict[str, Any]:
+    """What ``keyframes.jsonl`` keeps of a keyframe: enough to re-simulate a canvas dream."""
+    return {"target": target, "step": key.step, "dt": key.dt, "seed": key.seed,
+            "reset": key.reset, "sampler": sampler}
 
 
 class AudioSource(Protocol):
@@ -118,15 +126,15 @@ def render_file(config: EngineConfig, request: RenderRequest,
     torch.set_num_threads(config.dream.torch_threads)
     device = resolve_device(config.dream.device)
     models = load_models(config, device)
-    meta = session_meta(config, models, request.size, request.fps, str(request.input))
+    dream = make_dream(config, models, device)
+    meta = session_meta(config, models, dream, request.size, request.fps, str(request.input))
     recorder = SessionRecorder(request.out_dir, config.recording, meta, live=False)
     duration = source.duration if request.seconds is None else request.seconds
     n_frames = max(1, round(duration * request.fps))
     hearing = Hearing(source, config, models)
-    dream = Dream(models.image, config.sampler, config.dream.seed, device)
 
     ctx = create_headless_context()
-    renderer = Renderer(ctx, request.size, models.image.config.generator.size, config.render)
+    renderer = Renderer(ctx, request.size, dream.key_size, config.render)
     show = Show(renderer, recorder)
     timer, clock = StageTimer(), FixedStepClock(1.0 / request.fps)
     key_interval = 1.0 / config.dream.keyframes_per_s
@@ -138,8 +146,9 @@ def render_file(config: EngineConfig, request: RenderRequest,
             selection = hearing.until(t, timer)
             while next_key_t <= t:
                 with timer.stage("dream_keyframe"):
-                    key = dream.keyframe(selection.target)
-                show.keyframe(key.image, next_key_t, key.latent, {"target": selection.target})
+                    key = dream.keyframe(selection.target, key_interval)
+                show.keyframe(key.image, next_key_t, key.latent,
+                              keyframe_record(key, selection.target, sampler))
                 next_key_t += key_interval
             with timer.stage("render_and_record"):
                 params = frame_params(config.render, t, clock.dt, hearing.drive)

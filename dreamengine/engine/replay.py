@@ -1,8 +1,10 @@
 """``replay``: re-render a recorded session offline, frame for frame, at any size.
 
-The session's latents are decoded again by the same generator, its keyframes arrive at their
-recorded times and every frame is drawn with its recorded :class:`FrameParams`, so at the
-recorded size the frames are identical and at another size they are the same show, resampled.
+The session's latents are decoded again by the same generator (a canvas dream's keyframes are
+re-simulated from its snapshots and each keyframe's target, parameters, motion and counter), its
+keyframes arrive at their recorded times and every frame is drawn with its recorded
+:class:`FrameParams`, so at the recorded size the frames are identical and at another size they
+are the same show, resampled.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from typing import Any
 import torch
 
 from dreamengine.config import apply_overrides, flatten
-from dreamengine.engine.build import load_image_prior
+from dreamengine.engine.build import load_image_prior, load_vision
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.dream import image_of
+from dreamengine.engine.dream import Dream, ImageModel
 from dreamengine.engine.show import Show
 from dreamengine.errors import DreamengineError
 from dreamengine.models import ImagePrior
 from dreamengine.recording import RecordingSummary, SessionRecorder, read_session
 from dreamengine.render import FrameParams, Renderer, create_headless_context
+from dreamengine.sampler import SamplerConfig
 
 
 @dataclass(frozen=True)
@@ -48,19 +51,24 @@ def replay_session(session: Path, out_dir: Path, size: tuple[int, int] | None,
     torch.set_num_threads(int(meta.get("torch_threads", 1)))
     warnings: list[str] = []
     prior = _rebuild_prior(meta, config, warnings)
+    dream = Dream(prior, config.sampler, config.dream.seed, torch.device("cpu"),
+                  config.dream.canvas_px)
+    if int(meta["latent_dim"]) != dream.latent_dim:
+        raise DreamengineError("the session's latents do not fit the image model")
     replay_meta = {**meta, "size": list(size), "replayed_from": str(session)}
     recorder = SessionRecorder(out_dir, config.recording, replay_meta, live=False)
     ctx = create_headless_context()
-    renderer = Renderer(ctx, size, prior.config.generator.size, config.render)
+    renderer = Renderer(ctx, size, dream.key_size, config.render)
     show = Show(renderer, recorder)
     pending = iter(keyframes)
     next_key = next(pending, None)
     try:
         for n, record in enumerate(frames):
             while next_key is not None and next_key["index"] <= record["keyframe"]:
-                h = torch.from_numpy(latents[next_key["latent_row"]].copy())[None]
-                show.keyframe(image_of(prior, h), next_key["t"], latents[next_key["latent_row"]],
-                              {"target": next_key.get("target", {})})
+                image, latent = _keyframe_again(dream, next_key, latents)
+                kept = {k: v for k, v in next_key.items()
+                        if k not in ("index", "t", "latent_row")}
+                show.keyframe(image, next_key["t"], latent, kept)
                 next_key = next(pending, None)
             extra = {k: v for k, v in record.items()
                      if k not in ("file", "index", "t", "render", "keyframe", "record")}
@@ -75,20 +83,43 @@ def replay_session(session: Path, out_dir: Path, size: tuple[int, int] | None,
     return ReplaySummary(len(frames), show.keyframes, summary, warnings)
 
 
+def _keyframe_again(dream: Dream, record: dict[str, Any],
+                    latents: Any) -> tuple[Any, Any]:
+    """A recorded keyframe's image and state: from its stored latent where there is one,
+    else re-simulated from the previous keyframe's state."""
+    if "latent_row" in record:
+        if int(record["latent_row"]) >= len(latents):
+            raise DreamengineError(f"the session's latents end before keyframe {record['index']}")
+        dream.restore(torch.from_numpy(latents[int(record["latent_row"])].copy()))
+        if "seed" in record:
+            dream.seed, dream.step = int(record["seed"]), int(record["step"]) + 1
+        return dream.image(), latents[int(record["latent_row"])]
+    dream.params = SamplerConfig(**record["sampler"])
+    dream.seed, dream.step = int(record["seed"]), int(record["step"])
+    key = dream.keyframe(record.get("target", {}), float(record["dt"]))
+    return key.image, key.latent
+
+
 def _rebuild_prior(meta: dict[str, Any], config: EngineConfig,
-                   warnings: list[str]) -> ImagePrior:
-    """The recorded session's generator: the same seeded random nets, or the same bundle."""
+                   warnings: list[str]) -> ImageModel:
+    """The recorded session's image model: the same seeded random nets, or the same file."""
     source = meta.get("image_prior", {})
+    if meta.get("dream_backend") == "canvas":
+        net, now = load_vision(apply_overrides(config, {"paths.vision": source["path"]}),
+                               torch.device("cpu"))
+        _check_same(source, now)
+        return net
     if source.get("path") is None:
         prior = ImagePrior.random(config.prior, int(source.get("random_seed", 0)))
     else:
         config = apply_overrides(config, {"paths.image_prior": source["path"]})
         prior, now = load_image_prior(config, torch.device("cpu"), warnings)
-        if source.get("sha256") and now.get("sha256") != source["sha256"]:
-            raise DreamengineError(
-                f"the session was recorded with image prior {source['path']} (sha256 "
-                f"{source['sha256'][:12]}…), which has changed since; replay needs that bundle"
-            )
-    if int(meta["latent_dim"]) != prior.config.generator.latent_dim:
-        raise DreamengineError("the session's latents do not fit the image prior")
+        _check_same(source, now)
     return prior
+
+
+def _check_same(source: dict[str, Any], now: dict[str, Any]) -> None:
+    if source.get("sha256") and now.get("sha256") != source["sha256"]:
+        raise DreamengineError(
+            f"the session was recorded with image model {source['path']} (sha256 "
+            f"{source['sha256'][:12]}…), which has changed since; replay needs that file")

@@ -1,6 +1,9 @@
 """Offline class samples: PPGN chains from fresh latents, as in the PPGN paper (one class mix,
 ``steps`` steps, ``n`` seeds), for ``dreamengine sample`` and the model-card figures.
 
+The canvas dream samples with :func:`sample_canvases`: chain ``i`` is a still canvas dream of
+seed ``seed + i`` stepped ``steps`` times, exactly what the live dream does without motion.
+
 The ``n`` chains run as one batch (the sampler normalises the class gradient per row, so each
 chain moves exactly as it would alone); a chain whose latent turns non-finite keeps its last
 finite latent, so one bad step never costs a picture.
@@ -13,7 +16,9 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from dreamengine.engine.dream import Dream
 from dreamengine.models import ImagePrior
+from dreamengine.models.vision import VisionNet
 from dreamengine.sampler import PPGNSampler, SamplerConfig, class_log_prob, target_vector
 
 
@@ -56,3 +61,20 @@ def images_of(prior: ImagePrior, h: torch.Tensor) -> list[np.ndarray]:
     images = prior.generator(h).float().clamp(-1, 1)
     pixels = ((images + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
     return list(pixels)
+
+
+def sample_canvases(net: VisionNet, target: Mapping[str, float], n: int, steps: int,
+                    seed: int, params: SamplerConfig, canvas_px: int) -> list[np.ndarray]:
+    """``n`` canvases ``[canvas_px, canvas_px, 3]`` uint8 after ``steps`` still keyframes
+    toward ``target`` (one step each); chain ``i`` is seeded ``seed + i``."""
+    if n < 1 or steps < 0:
+        raise ValueError(f"need n >= 1 and steps >= 0, got n={n}, steps={steps}")
+    one_step = SamplerConfig(**{**params.__dict__, "steps_per_keyframe": 1})
+    device = next(net.parameters()).device
+    images = []
+    for i in range(n):
+        dream = Dream(net, one_step, seed + i, device, canvas_px)
+        for _ in range(steps):
+            dream.keyframe(target)
+        images.append(dream.image())
+    return images

@@ -27,6 +27,8 @@ from dreamengine.engine.dream import Dream, Keyframe
 from dreamengine.errors import DreamengineError
 from dreamengine.sampler import SamplerConfig
 
+MAX_MOTION_S = 0.5  # a stalled worker's canvas moves at most this much time at once
+
 if TYPE_CHECKING:
     from dreamengine.engine.dream_process import DreamProcess
 
@@ -56,15 +58,18 @@ def serve(dream: Dream, side: _Side, stop: _Stop, min_interval: float) -> None:
     """Step ``dream`` toward the newest request until ``stop`` is set (the worker's loop)."""
     seen = 0
     taken = 0  # requests taken up (a burst between two keyframes counts once)
+    last: float | None = None  # when the last keyframe's steps began
     while not stop.is_set():
         started = time.perf_counter()
+        dt = 0.0 if last is None else min(started - last, MAX_MOTION_S)
+        last = started
         target, seq, commands = side.take()
         if seq != seen:
             taken, seen = taken + 1, seq
         for name, value in commands:
             min_interval = _apply(dream, name, value, min_interval)
         try:
-            key = dream.keyframe(target)
+            key = dream.keyframe(target, dt)
         except Exception as exc:  # a broken step must not end the show
             side.report(f"dream step failed: {exc!r}; continuing from the last good latent")
             dream.h = dream._last_good.clone()

@@ -6,6 +6,7 @@ referee classifier (a second opinion on samples, shipped as its own small checkp
 """
 
 from dreamengine.models.bundle import ImagePrior, ImagePriorConfig
+from dreamengine.models.centernet import CenterNet, CenterNetConfig
 from dreamengine.models.condition import ConditionConfig, ConditionNet
 from dreamengine.models.discriminator import Discriminator, DiscriminatorConfig
 from dreamengine.models.encoder import Encoder, EncoderConfig
@@ -13,6 +14,7 @@ from dreamengine.models.generator import Generator, GeneratorConfig
 from dreamengine.models.latent_prior import LatentPrior, LatentPriorConfig
 from dreamengine.models.referee import RefereeConfig, RefereeNet
 
-__all__ = ["ConditionConfig", "ConditionNet", "Discriminator", "DiscriminatorConfig", "Encoder",
-           "EncoderConfig", "Generator", "GeneratorConfig", "ImagePrior", "ImagePriorConfig",
-           "LatentPrior", "LatentPriorConfig", "RefereeConfig", "RefereeNet"]
+__all__ = ["CenterNet", "CenterNetConfig", "ConditionConfig", "ConditionNet", "Discriminator",
+           "DiscriminatorConfig", "Encoder", "EncoderConfig", "Generator", "GeneratorConfig",
+           "ImagePrior", "ImagePriorConfig", "LatentPrior", "LatentPriorConfig", "RefereeConfig",
+           "RefereeNet"]

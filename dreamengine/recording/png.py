@@ -27,6 +27,7 @@ class RecordingConfig:
     png_level: int = 1  # zlib level 0–9; 1 is fast and still small
     encoder_threads: int = 1  # PNG encoding workers
     max_pending: int = 8  # frames queued for encoding before the writer blocks or drops
+    snapshot_s: float = 10.0  # s between stored canvas states (large latents; see session.py)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -4,6 +4,12 @@
 ``DIR/frames.jsonl``      one line per rendered frame (``file`` is null when it was not written)
 ``DIR/keyframes.jsonl``   one line per keyframe: index, arrival time, target, offset in the sidecar
 ``DIR/keyframes.f32``     the keyframes' latents, float32, appended as they come (compact)
+
+A small latent (the emoji prior's 128 numbers) is stored for every keyframe. A canvas (the
+picture itself, 110,592 numbers at 192 px) is stored only as a *snapshot*: the first keyframe,
+every ``snapshot_s`` seconds, after a reset and after any gap in the dream's keyframe counter
+(a keyframe the show never took). Every other keyframe's line keeps its target, sampler
+parameters, motion and counter, from which ``replay`` re-simulates it exactly.
 ``DIR/frame_*.png``       the frames, written atomically by the encoder pool
 ``DIR/audio.wav``         what was heard, from the session's start (live runs)
 
@@ -32,6 +38,7 @@ FRAMES_FILE = "frames.jsonl"
 KEYFRAMES_FILE = "keyframes.jsonl"
 LATENTS_FILE = "keyframes.f32"
 AUDIO_FILE = "audio.wav"
+SMALL_LATENT = 4096  # latents up to this many numbers are stored with every keyframe
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,9 @@ class SessionRecorder:
         self._latents = open(self.out_dir / LATENTS_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._writer = PngSequenceWriter(self.out_dir, config, block=not live)
         self._latent_count = 0
+        self._snapshot_s = config.snapshot_s
+        self._last_snapshot_t = -float("inf")
+        self._last_step: int | None = None
         self._audio: sf.SoundFile | None = None
         self._saved = 0  # frames offered for saving: names stay contiguous when live skips some
 
@@ -63,10 +73,24 @@ class SessionRecorder:
         self._guard(lambda: self._write_keyframe(record, latent))
 
     def _write_keyframe(self, record: dict[str, Any], latent: np.ndarray) -> None:
+        if not self._needs_latent(record, latent):
+            self._keyframes.write(record)
+            self._last_step = record.get("step")
+            return
         self._latents.write(np.ascontiguousarray(latent, dtype=np.float32).tobytes())
         self._latents.flush()
         self._keyframes.write({**record, "latent_row": self._latent_count})
         self._latent_count += 1
+        self._last_snapshot_t = float(record.get("t", 0.0))
+        self._last_step = record.get("step")
+
+    def _needs_latent(self, record: dict[str, Any], latent: np.ndarray) -> bool:
+        """Small latents always; a canvas when replay could not re-simulate it exactly."""
+        if latent.size <= SMALL_LATENT or "step" not in record or record.get("reset"):
+            return True
+        step, last = int(record["step"]), self._last_step
+        due = float(record.get("t", 0.0)) - self._last_snapshot_t >= self._snapshot_s
+        return due or last is None or step != int(last) + 1
 
     def audio(self, samples: np.ndarray, sr: int) -> None:
         """Append heard samples (mono float32 at ``sr``) to ``audio.wav``."""

@@ -41,12 +41,12 @@ class RenderConfig:
     crossfade_s: float = 0.3  # s, time to blend the canvas into a newly arrived keyframe
     canvas_px: int = 512  # px, long side of the feedback canvas (upscaled to the output)
     upscale: str = "catmull-rom"  # bicubic filter to the output: catmull-rom or b-spline
-    zoom_per_s: float = 1.12  # canvas scale per second; > 1 falls inward, 1 stands still
-    rotate_deg_per_s: float = 3.0  # degrees per second, counter-clockwise
+    zoom_per_s: float = 1.04  # canvas scale per second; > 1 falls inward, 1 stands still
+    rotate_deg_per_s: float = 1.0  # degrees per second, counter-clockwise
     drift_x_per_s: float = 0.0  # canvas widths per second, rightward
     drift_y_per_s: float = 0.0  # canvas heights per second, downward
     decay_per_s: float = 0.85  # share of the old canvas's brightness kept after one second
-    keyframe_tau_s: float = 0.35  # s, time constant with which the canvas takes on the keyframe
+    keyframe_tau_s: float = 0.06  # s, time constant with which the canvas takes on the keyframe
     brightness: float = 0.0  # added to every channel (-1..1)
     contrast: float = 1.0  # gain about mid-grey
     saturation: float = 1.0  # 0 grey, 1 unchanged

@@ -45,9 +45,9 @@ class Renderer:
         self._fades = [CrossfadePass(ctx, key), CrossfadePass(ctx, key)]
         self._overlay = OverlayPass(ctx)
         self._overlay_text: moderngl.Texture | None = None
-        self._front = 0  # index of the fade pass holding the last shown keyframe blend
+        self._front = 0  # index of the fade pass holding the blend we fade from
         self._key_time = 0.0
-        self._rendered_since_key = False
+        self._crossfade_s = config.crossfade_s  # the last value a frame asked for
         self._build_output(out_size)
 
     def _build_output(self, out_size: tuple[int, int]) -> None:
@@ -66,17 +66,29 @@ class Renderer:
             self._build_output(out_size)
 
     def push_keyframe(self, image: np.ndarray, t: float) -> None:
-        """A new keyframe ``[S, S, 3]`` uint8 (row 0 = top) that arrived at time ``t`` (s)."""
+        """A new keyframe ``[S, S, 3]`` uint8 (row 0 = top) that arrived at time ``t`` (s).
+
+        The fade restarts from the blend as it stands at ``t`` — not from the last frame drawn —
+        so what is shown depends only on the keyframes and their times: keyframes that arrive
+        every frame (offline renders, stamped with the frame's own time) still fade in.
+        """
         s = self._key_side
         if image.shape != (s, s, 3) or image.dtype != np.uint8:
             raise ValueError(f"expected a keyframe [{s}, {s}, 3] uint8, got {image.shape} "
                              f"{image.dtype}")
-        if self._rendered_since_key:
-            self._front = 1 - self._front  # the blend just shown becomes the one we fade from
+        back = self._fades[1 - self._front]
+        back.run(self._fades[self._front].texture, self._keyframes[self._key_slot],
+                 self._progress(t))
+        self._front = 1 - self._front  # the blend at ``t`` becomes the one we fade from
         self._key_slot = (self._key_slot + 1) % len(self._keyframes)
         self._keyframes[self._key_slot].write(np.ascontiguousarray(image).tobytes())
         self._key_time = t
-        self._rendered_since_key = False
+
+    def _progress(self, t: float) -> float:
+        """How far the fade into the newest keyframe is at time ``t`` (0..1)."""
+        if self._crossfade_s <= 0:
+            return 1.0
+        return min(max((t - self._key_time) / self._crossfade_s, 0.0), 1.0)
 
     def set_overlay(self, rgba: np.ndarray | None) -> None:
         """Text image ``[H, W, 4]`` uint8 for the overlay (see ``overlay.render_text``)."""
@@ -90,13 +102,10 @@ class Renderer:
 
     def render(self, params: FrameParams) -> moderngl.Texture:
         """Draw one frame; returns the output texture (``[H, W]`` RGBA8)."""
-        progress = 1.0
-        if params.crossfade_s > 0:
-            progress = min(max((params.t - self._key_time) / params.crossfade_s, 0.0), 1.0)
+        self._crossfade_s = params.crossfade_s
         held = self._fades[self._front].texture
         current = self._keyframes[self._key_slot]
-        key = self._fades[1 - self._front].run(held, current, progress)
-        self._rendered_since_key = True
+        key = self._fades[1 - self._front].run(held, current, self._progress(params.t))
         previous = self._canvas[self._canvas_front].texture
         self._canvas_front = 1 - self._canvas_front
         canvas = self._canvas[self._canvas_front].run(previous, key, params)

@@ -100,3 +100,58 @@ def spatial_parts(weights: torch.Tensor, max_regions: int = 4) -> list[tuple[tor
         one[i] = weights[i]
         parts.append((one, box))
     return parts
+
+
+def top_mean(maps: torch.Tensor, fraction: float, mask: torch.Tensor | None = None,
+             ) -> torch.Tensor:
+    """Mean of the top ``fraction`` of locations of ``maps`` ``[B, H, W]`` (inside ``mask``
+    ``[H, W]`` bool when given) → ``[B]``: a class is driven where it is strongest, so it can
+    grow as one object rather than as a texture over the whole canvas."""
+    flat = maps.flatten(1) if mask is None else maps.flatten(1)[:, mask.flatten()]
+    k = max(1, round(flat.shape[1] * fraction))
+    return flat.topk(k, dim=1).values.mean(dim=1)
+
+
+def box_mask(box: Box, shape: tuple[int, int], device: torch.device | str) -> torch.Tensor:
+    """``[H, W]`` bool, True inside ``box`` (fractions of the map)."""
+    h, w = shape
+    ys = (torch.arange(h, device=device) + 0.5) / h
+    xs = (torch.arange(w, device=device) + 0.5) / w
+    inside_y = (ys >= box[1]) & (ys <= box[1] + box[3])
+    inside_x = (xs >= box[0]) & (xs <= box[0] + box[2])
+    return inside_y[:, None] & inside_x[None, :]
+
+
+def heatmap_objective(heatmaps: Callable[[torch.Tensor], torch.Tensor], weights: torch.Tensor,
+                      spatial: bool = False, fraction: float = 1 / 16,
+                      suppress: float = 0.5, rival_classes: int | None = None) -> Objective:
+    """Climb class heatmaps: ``Σk wk·top_mean(map_k) − suppress·top_mean(max_j map_j)``.
+
+    ``heatmaps`` maps RGB 0..1 images ``[B, 3, S, S]`` to per-class logit maps
+    ``[B, K, h, w]``; ``weights`` ``[K]``. The second term lowers the strongest class that is
+    not wanted (the first ``rival_classes`` classes only; None: all), so the previous target
+    and the network's default answers fade while a new one grows. With ``spatial`` each wanted
+    class is raised in its own region (see :func:`regions`) and lowered in the others'.
+    """
+    wanted = [int(i) for i in torch.argsort(weights, descending=True) if weights[i] > 0][:4]
+    boxes = regions(len(wanted)) if spatial else [(0.0, 0.0, 1.0, 1.0)] * len(wanted)
+    rivals = torch.ones(len(weights), dtype=torch.bool)
+    rivals[wanted] = False
+    if rival_classes is not None:
+        rivals[rival_classes:] = False
+
+    def objective(image: torch.Tensor) -> torch.Tensor:
+        maps = heatmaps(image).float()
+        score = torch.zeros(maps.shape[0], device=maps.device)
+        masks = [box_mask(b, (maps.shape[2], maps.shape[3]), maps.device) for b in boxes]
+        for k, mask in zip(wanted, masks, strict=True):
+            score = score + float(weights[k]) * top_mean(maps[:, k], fraction, mask)
+            if spatial and len(wanted) > 1:
+                outside = ~mask
+                score = score - 0.5 * float(weights[k]) * top_mean(maps[:, k], fraction, outside)
+        if suppress > 0 and bool(rivals.any()):
+            rival = maps[:, rivals.to(maps.device)].amax(dim=1)
+            score = score - suppress * top_mean(rival, fraction)
+        return score
+
+    return objective
