@@ -67,11 +67,11 @@ def test_worker_survives_a_failing_step() -> None:
     calls = {"n": 0}
     real = dream.keyframe
 
-    def flaky(target):
+    def flaky(target, dt=0.0):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("boom")
-        return real(target)
+        return real(target, dt)
 
     dream.keyframe = flaky  # type: ignore[method-assign]
     worker = DreamWorker(dream, max_keyframes_per_s=200).start()

@@ -36,6 +36,7 @@ class VisionNet(nn.Module):
         channels = 88
         per = channels // max(1, len(patterns))
         order = torch.randperm(channels, generator=torch.Generator().manual_seed(seed))
+        self.pattern_channels: torch.Tensor
         self.register_buffer("pattern_channels", order[: per * len(patterns)].view(-1, per),
                              persistent=False)
 
@@ -53,7 +54,8 @@ class VisionNet(nn.Module):
             return logits
         deep = features[PATTERN_LAYER]
         b, _, h, w = deep.shape
-        groups = deep[:, self.pattern_channels.flatten()].view(b, len(self.patterns), -1, h, w)
+        channels = self.pattern_channels.flatten()
+        groups = deep[:, channels].view(b, len(self.patterns), -1, h, w)
         pattern = PATTERN_SCALE * groups.mean(dim=2)
         pattern = F.interpolate(pattern, size=logits.shape[-2:], mode="nearest")
         return torch.cat([logits, pattern], dim=1)
