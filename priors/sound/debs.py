@@ -85,6 +85,7 @@ def unpack(name: str, cache: Path) -> Path:
     if not marker.exists():
         deb = fetch(name, cache)
         print(f"  dpkg -x {deb.name}", flush=True)
+        root.parent.mkdir(parents=True, exist_ok=True)  # dpkg-deb creates only the last level
         subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
         marker.write_text(deb.name + "\n")
     return root
