@@ -110,3 +110,19 @@ def test_soft_labels_of_a_mixture() -> None:
     assert mixed[LABELS.index("music")] == pytest.approx(0.6)  # parent follows the child
     assert mixed[LABELS.index("other")] == pytest.approx(0.5)
     np.testing.assert_allclose(teacher.mix_soft(a, b), teacher.mix_soft(b, a))
+
+
+def test_crop_sampler_carries_teacher_soft_labels_through_mixup() -> None:
+    train = pytest.importorskip("train")  # priors/sound/train.py (needs scipy, soundfile)
+    rows = [{"labels": [name], "split": "train", "real": True} for name in LABELS]
+    feats = [[np.full((80, 64), -3.0, np.float16) for _ in rows] for _ in train.RATES]
+    soft = {i: np.full(len(LABELS), 0.25, np.float32) for i in range(len(rows))}
+    plain = train.CropSampler(rows, feats, [feats[0][0]], 64, np.random.default_rng(0))
+    taught = train.CropSampler(rows, feats, [feats[0][0]], 64, np.random.default_rng(0), soft)
+    x, y, s = plain.batch(32)
+    assert x.shape == (32, 1, 64, 64) and s.shape == y.shape
+    x2, y2, s2 = taught.batch(32)
+    # the teacher changes no draw: same crops, same true labels
+    assert np.array_equal(x.numpy(), x2.numpy()) and np.array_equal(y.numpy(), y2.numpy())
+    named = (y2.sum(1) > 0).numpy()  # pure-ambience crops keep their (empty) true labels
+    assert np.allclose(s2.numpy()[named].min(1), 0.25)

@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from evaluate import evaluate_all, scene_and_music_scores
+from teacher import mix_soft
 
 from dreamengine.checkpoint import save_checkpoint
-from dreamengine.classifier import ClassifierConfig, SoundCNN
+from dreamengine.classifier import ClassifierConfig, SoundCNN, clip_probs
 from dreamengine.features import MelConfig, StreamingLogMel
 from dreamengine.vocabulary import LABELS, MUSIC_LABELS, SCENE_LABELS
 
@@ -63,6 +64,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--eval-only", action="store_true", help="skip training; evaluate and ship")
     p.add_argument("--ship", choices=("best", "last"), default="best",
                    help="bundle the best quick-val checkpoint or the end of the schedule")
+    p.add_argument("--teacher", type=Path, help="teacher soft labels (teacher_labels.py's "
+                   "clips.npz): adds a BCE term toward them beside the true labels")
+    p.add_argument("--teacher-weight", type=float, default=0.5,
+                   help="weight of the soft-label BCE term (the true-label term has weight 1)")
     return p.parse_args()
 
 
@@ -135,6 +140,18 @@ def noise_bank(rng: np.random.Generator, n: int = 24) -> list[np.ndarray]:
 # --------------------------------------------------------------------------- batches
 
 
+def teacher_soft_labels(path: Path, rows: list[dict]) -> dict[int, np.ndarray]:
+    """Clip-level teacher soft labels ``{clip: [n_labels]}`` from ``teacher_labels.py``'s cache.
+
+    Each label's mean over its top half of the clip's 0.96 s patches (``clip_probs``, the same
+    clip vector as ``classify``), so a long piece is labelled by what it mostly contains.
+    """
+    z = np.load(path)
+    assert list(z["paths"]) == [r["path"] for r in rows], "teacher labels are stale: rerun"
+    ours, off = z["ours"].astype(np.float32), z["offsets"]
+    return {i: clip_probs(ours[off[i]:off[i + 1]], LABELS) for i in range(len(rows))}
+
+
 def label_vector(labels: list[str]) -> np.ndarray:
     """Multi-hot ``[n_labels]`` float32."""
     y = np.zeros(len(LABELS), np.float32)
@@ -154,8 +171,10 @@ def union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class CropSampler:
     """Builds augmented, class-balanced ``[B, 1, n_mels, T]`` log-mel batches with targets."""
 
-    def __init__(self, rows, feats, noise, window: int, rng: np.random.Generator) -> None:
+    def __init__(self, rows, feats, noise, window: int, rng: np.random.Generator,
+                 soft: dict[int, np.ndarray] | None = None) -> None:
         self.feats, self.noise, self.T, self.rng = feats, noise, window, rng
+        self.soft = soft  # teacher clip labels; None trains on the true labels alone
         train = [i for i, r in enumerate(rows) if r["split"] == "train"]
         self.targets = {i: label_vector(rows[i]["labels"]) for i in train}
         self.by_label = {name: ([i for i in train if name in rows[i]["labels"] and rows[i]["real"]],
@@ -218,20 +237,27 @@ class CropSampler:
         p *= level / max(float(p.mean()), 1e-12)
         return p, y
 
-    def item(self) -> tuple[np.ndarray, np.ndarray]:
-        """One augmented ``[T, n_mels]`` log-mel crop and its ``[n_labels]`` target."""
+    def soft_of(self, i: int) -> np.ndarray:
+        """The teacher's clip label of clip ``i``; the true labels when there is no teacher."""
+        return self.targets[i] if self.soft is None else self.soft[i]
+
+    def item(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One augmented ``[T, n_mels]`` log-mel crop, its ``[n_labels]`` target and the
+        teacher's ``[n_labels]`` soft target (mixtures: ``teacher.mix_soft``)."""
         rng = self.rng
         if rng.random() < 0.04:  # pure ambience: only its own labels
             p, y = self.background(10 ** rng.uniform(-6, -2))
             y = y if y[LABELS.index("rain")] else np.zeros_like(y)
-            return self.finish(p), y
+            return self.finish(p), y, y
         i = self.pick_clip()
         p, y = self.place(self.power(i), onset=rng.random() < 0.4), self.targets[i].copy()
+        soft = self.soft_of(i)
         if rng.random() < 0.25:  # mixup of two events at ±6 dB, label union
             j = self.pick_clip()
             q = self.place(self.power(j), onset=False)
             p = p + q * 10 ** (rng.uniform(-6, 6) / 10) * p.mean() / max(q.mean(), 1e-12)
             y = union(y, self.targets[j])
+            soft = mix_soft(soft, self.soft_of(j))
         if rng.random() < 0.3:  # both events in one room
             p = self.reverb(p)
         if rng.random() < 0.5:  # another microphone, another speaker
@@ -243,7 +269,8 @@ class CropSampler:
             p = p + bg
             if snr < 15 and y_bg.any():
                 y = union(y, y_bg)
-        return self.finish(p * 10 ** (rng.uniform(-35, 5) / 10)), y
+                soft = mix_soft(soft, y_bg)
+        return self.finish(p * 10 ** (rng.uniform(-35, 5) / 10)), y, soft
 
     def reverb(self, p: np.ndarray) -> np.ndarray:
         """Room reverb on mel power: an exponential tail per band (RT60 0.2–1.5 s, highs decay
@@ -279,10 +306,11 @@ class CropSampler:
             x[:, t0:t0 + t] = fill
         return x
 
-    def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``[B, 1, n_mels, T]`` float32 inputs and ``[B, n_labels]`` targets."""
-        xs, ys = zip(*(self.item() for _ in range(size)), strict=True)
-        return torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(ys))
+    def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``[B, 1, n_mels, T]`` float32 inputs, ``[B, n_labels]`` targets and soft targets."""
+        xs, ys, soft = zip(*(self.item() for _ in range(size)), strict=True)
+        return (torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(ys)),
+                torch.from_numpy(np.stack(soft).astype(np.float32)))
 
 
 # --------------------------------------------------------------------------- training
@@ -346,8 +374,11 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
     while (elapsed := time.time() - t_start) < budget:
         for group in opt.param_groups:
             group["lr"] = lr_at(ARGS.lr, elapsed / budget)
-        x, y = sampler.batch(ARGS.batch)
-        loss = loss_fn(model(x.to(device)), y.to(device))
+        x, y, soft = sampler.batch(ARGS.batch)
+        logits = model(x.to(device))
+        loss = loss_fn(logits, y.to(device))
+        if ARGS.teacher:  # distillation: BCE toward the teacher's soft labels beside the truth
+            loss = loss + ARGS.teacher_weight * loss_fn(logits, soft.to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -396,8 +427,9 @@ if __name__ == "__main__":
     ckpt_dir = ARGS.data / "checkpoints"
     state = {"step": 0, "elapsed_s": 0.0, "history": []}
     if not ARGS.eval_only:
+        soft = teacher_soft_labels(ARGS.teacher, rows) if ARGS.teacher else None
         sampler = CropSampler(rows, feats, noise_bank(np.random.default_rng(ARGS.seed)),
-                              config.window_frames, np.random.default_rng(ARGS.seed))
+                              config.window_frames, np.random.default_rng(ARGS.seed), soft)
         state = train(model, sampler, rows, feats, device, ckpt_dir)
     last_ckpt = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=True)
     last = last_ckpt["state"]
