@@ -439,7 +439,7 @@ if __name__ == "__main__":
         shipped.eval()
     else:
         shipped = SoundCNN.from_checkpoint(ckpt_dir / "best.pt")
-    figures = evaluate_all(shipped, ARGS.data, rows, Path("priors/sound"))
+    figures = evaluate_all(shipped, ARGS.data, rows, ARGS.out.parent)  # confusion.png beside
     meta = {"command": " ".join(["python", *sys.argv]), "trained_at": time.strftime("%F %T %Z"),
             "train_wall_s": round(last["elapsed_s"]), "steps": last["step"],
             "best_step": torch.load(ckpt_dir / "best.pt", weights_only=True)["meta"]["step"],
