@@ -32,6 +32,9 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
             return tomllib.load(f)
     except FileNotFoundError:
         raise DreamengineError(f"{what} not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise DreamengineError(f"cannot read {what} {path}: not UTF-8 text (byte "
+                               f"{exc.start})") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise DreamengineError(f"cannot read {what} {path}: {exc}") from None
 

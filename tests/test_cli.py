@@ -76,11 +76,17 @@ def test_render_is_deterministic(clip: Path, tmp_path: Path, gl_ctx) -> None:
     (["render", "--input", "{clip}", "--out", "{tmp}/o", "--fps", "-3"], "must be positive"),
     (["render", "--input", "{clip}", "--out", "{tmp}/o", "--bogus"],
      "unrecognized arguments: --bogus"),
+    (["render", "--input", "{clip}", "--out", "{tmp}/o", "--config", "{tmp}/latin1.toml"],
+     "not UTF-8"),
+    (["live", "--device", "nosuchdevice", "--headless", "--seconds", "1"],
+     "input device 'nosuchdevice'"),
+    (["live", "--device", "999", "--headless", "--seconds", "1"], "input device '999'"),
     (["transmogrify"], "invalid choice"),
 ])
 def test_bad_input_is_a_clear_error(args: list[str], message: str, clip: Path,
                                     tmp_path: Path) -> None:
     (tmp_path / "garbage.wav").write_bytes(b"RIFF....not really a wave file")
+    (tmp_path / "latin1.toml").write_bytes("[render]\n# d\u00e9j\u00e0 vu\n".encode("latin-1"))
     filled = [a.format(tmp=tmp_path, clip=clip) for a in args]
     proc = run_cli(*filled, timeout=120)
     assert proc.returncode == 2
@@ -118,6 +124,18 @@ def test_replay_reproduces_a_render_exactly_and_rescales(clip: Path, tmp_path: P
     small_last = np.asarray(Image.open(originals[-1]).resize((32, 18), Image.BILINEAR), float)
     big_last = np.asarray(Image.open(frames[-1]).resize((32, 18), Image.BILINEAR), float)
     assert np.abs(small_last - big_last).mean() < 12  # the same picture, resampled
+    broken = tmp_path / "broken"
+    shutil.copytree(session, broken)
+    (broken / "keyframes.f32").write_bytes(b"")  # truncated: the canvas snapshot is gone
+    proc = run_cli("replay", broken, "--out", tmp_path / "b1", "--quiet")
+    assert proc.returncode == 2 and "latents end before keyframe 0" in proc.stderr
+    meta = json.loads((session / "session.json").read_text())
+    del meta["size"]
+    shutil.copytree(session, broken, dirs_exist_ok=True)
+    (broken / "session.json").write_text(json.dumps(meta))
+    proc = run_cli("replay", broken, "--out", tmp_path / "b2", "--quiet")
+    assert proc.returncode == 2 and "lacks 'size'" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_replay_of_a_folder_that_is_no_session(tmp_path: Path) -> None:

@@ -240,6 +240,20 @@ def test_osc_command_says_when_nobody_answers(capsys) -> None:
     assert main(["osc", "/dreamengine/reseed", "--to", to, "--wait", "0"]) == 0  # not a query
 
 
+def test_osc_command_refuses_foreign_addresses_and_unknown_hosts(capsys) -> None:
+    to = f"127.0.0.1:{free_port()}"
+    assert main(["osc", "/synth/volume", "--to", to, "--wait", "0"]) == 2
+    assert "outside dreamengine's space" in capsys.readouterr().err
+    assert main(["osc", "/dreamengine/reseed", "--to", "no-such-host.invalid:9000"]) == 2
+    assert "cannot resolve OSC host 'no-such-host.invalid'" in capsys.readouterr().err
+
+
+def test_light_commands_do_not_import_torch() -> None:
+    code = ("import sys, dreamengine.cli, dreamengine.engine.osc; "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
 def test_missing_midi_input_lists_what_there_is() -> None:
     with pytest.raises(DreamengineError, match="no MIDI input matches 'no such controller'"):
         MidiInput("no such controller")

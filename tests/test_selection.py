@@ -108,3 +108,26 @@ def test_bad_class_maps_name_the_problem(tmp_path: Path, text: str, message: str
     path.write_text(text)
     with pytest.raises(DreamengineError, match=message):
         load_class_map(path, LABELS, LABELS)
+
+
+def test_silence_below_the_gate_lets_the_dream_drift() -> None:
+    # a dead microphone: the classifier says "tools" 0.68 of digital silence
+    sel = Selector(SelectionConfig(), LABELS, IDENTITY)
+    for _ in range(100):
+        quiet = sel.update(vector(tools=0.68), 0.03, level_db=float("-inf"))
+    assert quiet.target == {}
+    for _ in range(30):
+        heard = sel.update(vector(tools=0.68), 0.03, level_db=-20.0)
+    assert heard.target == {"tools": 1.0}
+    for _ in range(200):  # the input dies again: what was heard releases
+        quiet = sel.update(vector(tools=0.68), 0.03, level_db=-80.0)
+    assert quiet.target == {}
+
+
+def test_level_of_silence_and_of_a_full_scale_sine() -> None:
+    from dreamengine.engine.offline import level_db
+
+    assert level_db(np.zeros(480, np.float32)) == float("-inf")
+    assert level_db(np.zeros(0, np.float32)) is None
+    sine = np.sin(np.linspace(0, 200 * np.pi, 4800)).astype(np.float32)
+    assert level_db(sine) == pytest.approx(-3.01, abs=0.02)

@@ -50,18 +50,20 @@ def render_command(args: argparse.Namespace) -> int:
 def live_command(args: argparse.Namespace) -> int:
     import os
 
+    say = sayer(args.quiet)
+    if args.list_devices:
+        return _list_devices()
     from dreamengine.engine import load_config
     from dreamengine.engine.live import LiveRequest, run_live
     from dreamengine.resources import demo_clip
 
-    say = sayer(args.quiet)
-    if args.list_devices:
-        return _list_devices()
     config = load_config(args.config, parse_assignments(args.set))
     source = args.input
-    if source is None and not _input_device_available(args.device, say):
+    if source is None and args.device is not None:
+        _named_input_device(args.device)  # a device asked for by name must exist: exit 2
+    elif source is None and not _input_device_available(None, say):
         source = demo_clip()
-        say(f"note: playing the bundled demo clip instead: {source}")
+        say(f"WARNING: no microphone: playing the bundled demo clip instead: {source}")
     headless = args.headless
     if not headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         headless = True
@@ -92,6 +94,16 @@ def live_command(args: argparse.Namespace) -> int:
             heard = record / "audio.wav"
             _video(record, args.record_fps, heard if heard.is_file() else None, rec.written, say)
     return 0
+
+
+def _named_input_device(device: str) -> None:
+    """Check that the input device named on the command line exists; an error lists them."""
+    try:
+        from dreamengine.audio.live import find_input_device
+
+        find_input_device(device)
+    except OSError as exc:  # PortAudio itself is missing
+        raise DreamengineError(f"cannot open input device {device!r}: {exc}") from None
 
 
 def _input_device_available(device: str | None, say: Callable[[str], None]) -> bool:

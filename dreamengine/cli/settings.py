@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import socket
 import sys
 import time
 
@@ -38,7 +39,14 @@ def osc_command(args: argparse.Namespace) -> int:
 
     if args.to is None:
         raise DreamengineError("--to needs HOST:PORT")
+    if not args.address.startswith("/dreamengine/"):
+        raise DreamengineError(f"OSC address {args.address!r} is outside dreamengine's space: "
+                               "addresses start with /dreamengine/ (see the README, Performing)")
     host, port = args.to
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except OSError as exc:
+        raise DreamengineError(f"cannot resolve OSC host {host!r}: {exc}") from None
     local = "127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0"
     server = OscServer(local, 0)
     try:

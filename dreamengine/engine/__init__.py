@@ -1,8 +1,28 @@
-"""The engine wires the stages together; only the CLI builds one."""
+"""The engine wires the stages together; only the CLI builds one.
 
-from dreamengine.engine.config import EngineConfig, load_config
-from dreamengine.engine.offline import RenderRequest, RenderSummary, render_file
-from dreamengine.engine.replay import ReplaySummary, replay_session
+The names below load on first use, so a light command (``osc``) can import one engine module
+(``dreamengine.engine.osc``) without importing torch and the rest of the engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dreamengine.engine.config import EngineConfig, load_config
+    from dreamengine.engine.offline import RenderRequest, RenderSummary, render_file
+    from dreamengine.engine.replay import ReplaySummary, replay_session
+
+_HOMES = {"EngineConfig": "config", "load_config": "config", "RenderRequest": "offline",
+          "RenderSummary": "offline", "render_file": "offline", "ReplaySummary": "replay",
+          "replay_session": "replay"}
 
 __all__ = ["EngineConfig", "RenderRequest", "RenderSummary", "ReplaySummary", "load_config",
            "render_file", "replay_session"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'dreamengine.engine' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"dreamengine.engine.{_HOMES[name]}"), name)

@@ -46,6 +46,8 @@ _SAMPLER = {
     "spatial": Param(bool, help="one region of the canvas per selected class"),
     "zoom_per_s": Param(float, 0.5, 2.0, "×/s", "how fast the dreamed canvas zooms into itself"),
     "rotate_deg_per_s": Param(float, -45.0, 45.0, "°/s", "how fast the dreamed canvas turns"),
+    "view_px": Param(int, 32, 1024, "px", "size the vision network sees the canvas at"),
+    "renew": Param(float, 0.0, 1.0, "share", "detail erased when the leading class changes"),
 }
 _SELECTION = {
     "attack_s": Param(float, 0.0, 10.0, "s", "rise time of the smoothed probabilities"),
@@ -54,6 +56,7 @@ _SELECTION = {
     "top_k": Param(int, 1, 8, "classes", "classes that steer at once"),
     "floor": Param(float, 0.0, 1.0, "probability", "below this a class steers nothing"),
     "temperature": Param(float, 0.05, 10.0, "", "< 1 favours the loudest class"),
+    "gate_db": Param(float, -120.0, 0.0, "dBFS", "quieter input counts as silence"),
 }
 _RENDER = {
     "crossfade_s": Param(float, 0.0, 10.0, "s", "keyframe cross-fade time"),

@@ -32,7 +32,14 @@ from dreamengine.sampler import (
     spatial_parts,
     target_vector,
 )
-from dreamengine.sampler.canvas import View, canvas_image, canvas_step, initial_canvas, move
+from dreamengine.sampler.canvas import (
+    View,
+    canvas_image,
+    canvas_step,
+    initial_canvas,
+    move,
+    renew,
+)
 from dreamengine.sampler.objectives import heatmap_objective
 
 ImageModel = ImagePrior | VisionNet
@@ -47,6 +54,7 @@ class Keyframe:
     step: int = 0  # the dream's keyframe counter (seeds this keyframe's noise)
     dt: float = 0.0  # s of canvas motion applied before this keyframe's steps
     seed: int = 0  # the dream's seed when it made this keyframe
+    renewed: bool = False  # the canvas's detail was erased first (the leading class changed)
 
 
 def view_for(params: SamplerConfig, dt: float) -> View:
@@ -69,6 +77,7 @@ class Dream:
             raise ValueError(f"the canvas must be a positive multiple of 32 px, got {canvas_px}")
         self.resets = 0
         self.step = 0
+        self.lead: str | None = None  # the leading class of the last keyframe
         self.reseed(seed)
 
     @property
@@ -124,11 +133,21 @@ class Dream:
             return regional_log_prob(condition, spatial_parts(weights), size)
         return class_log_prob(condition, weights)
 
-    def keyframe(self, target: Mapping[str, float], dt: float = 0.0) -> Keyframe:
+    def keyframe(self, target: Mapping[str, float], dt: float = 0.0,
+                 renewed: bool | None = None) -> Keyframe:
         """Move the canvas by ``dt`` seconds of its motion, then run ``steps_per_keyframe``
-        steps toward ``target`` (empty: drift on the prior)."""
+        steps toward ``target`` (empty: drift on the prior). When the leading class changes the
+        canvas first loses ``params.renew`` of its detail; ``renewed`` forces that choice
+        (``replay`` passes what was recorded)."""
         objective = self.objective(target)
         step = self.step
+        lead = max(target, key=lambda k: target[k]) if target else None
+        if renewed is None:
+            renewed = self.canvas and lead is not None and lead != self.lead
+        self.lead = lead
+        if renewed:
+            side = self.canvas_px
+            self.h = renew(self.h.view(1, 3, side, side), self.params.renew).flatten(1)
         score = self._advance(objective, dt) if self.canvas else self._advance_latent(objective)
         self.step += 1
         image = self.image() if torch.isfinite(self.h).all() else None
@@ -141,7 +160,7 @@ class Dream:
             self._last_good = self.h.clone()
         assert image is not None
         return Keyframe(image, self.h[0].float().cpu().numpy(), score, reset, step, dt,
-                        self.seed)
+                        self.seed, renewed)
 
     def _advance(self, objective: Objective | None, dt: float) -> float:
         side = self.canvas_px

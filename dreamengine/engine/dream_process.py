@@ -31,7 +31,7 @@ START_TIMEOUT_S = 120.0  # a cold interpreter importing torch on a loaded 2-core
 MAX_RESTARTS = 3
 NICE = 10  # the dream process's scheduling niceness (higher yields to the render loop)
 
-_SEQ, _TIME, _SCORE, _RESET, _RESETS, _TAKEN, _STEP, _DT, _SEED = range(9)  # keyframe header
+_SEQ, _TIME, _SCORE, _RESET, _RESETS, _TAKEN, _STEP, _DT, _SEED, _RENEWED = range(10)  # header
 
 
 class _Flag:
@@ -72,7 +72,7 @@ class _Shared:
         self.labels, self.size, self.latent_dim = labels, size, latent_dim
         self.target = ctx.RawArray("d", len(labels))
         self.target_seq = ctx.RawValue("q", 0)
-        self.header = ctx.RawArray("d", 9)
+        self.header = ctx.RawArray("d", 10)
         self.answered = ctx.RawArray("d", len(labels))
         self.latent = ctx.RawArray("f", latent_dim)
         self.image = ctx.RawArray("B", size * size * 3)
@@ -124,9 +124,9 @@ class _ChildSide:
             a["latent"][...] = key.latent
             a["answered"][...] = [target.get(n, 0.0) for n in self.shared.labels]
             a["header"][_SEQ] += 1
-            a["header"][[_TIME, _SCORE, _RESET, _RESETS, _TAKEN, _STEP, _DT, _SEED]] = (
+            a["header"][[_TIME, _SCORE, _RESET, _RESETS, _TAKEN, _STEP, _DT, _SEED, _RENEWED]] = (
                 time.monotonic(), key.score, float(key.reset), self.resets(), taken, key.step,
-                key.dt, key.seed)
+                key.dt, key.seed, float(key.renewed))
 
     def report(self, message: str) -> None:
         if message not in self.said:
@@ -262,7 +262,8 @@ class DreamProcess(Commands):
                 return self._published
             key = Keyframe(a["image"].copy(), a["latent"].copy(), float(a["header"][_SCORE]),
                            bool(a["header"][_RESET]), int(a["header"][_STEP]),
-                           float(a["header"][_DT]), int(a["header"][_SEED]))
+                           float(a["header"][_DT]), int(a["header"][_SEED]),
+                           bool(a["header"][_RENEWED]))
             target = _as_target(self._shared.labels, a["answered"])
             self._published = Published(seq, float(a["header"][_TIME]), key, target)
         finally:

@@ -71,7 +71,7 @@ def keyframe_record(key: Keyframe, target: dict[str, float],
                     sampler: dict[str, Any]) -> dict[str, Any]:
     """What ``keyframes.jsonl`` keeps of a keyframe: enough to re-simulate a canvas dream."""
     return {"target": target, "step": key.step, "dt": key.dt, "seed": key.seed,
-            "reset": key.reset, "sampler": sampler}
+            "reset": key.reset, "renewed": key.renewed, "sampler": sampler}
 
 
 class AudioSource(Protocol):
@@ -83,6 +83,14 @@ class AudioSource(Protocol):
     def read_until(self, t: float) -> np.ndarray:
         """Samples from the last read up to time ``t`` (s)."""
         ...
+
+
+def level_db(samples: np.ndarray) -> float | None:
+    """RMS level of ``samples`` in dBFS (−inf for digital silence); None for no samples."""
+    if samples.size == 0:
+        return None
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
 
 
 class Hearing:
@@ -109,8 +117,9 @@ class Hearing:
             self.drive = self.dynamics.push(frames)
         with timer.stage("classify"):
             vectors = self.classifier.push(frames)
+        level = level_db(self.heard)
         for probs in vectors:
-            self.selection = self.selector.update(probs, self.hop_s)
+            self.selection = self.selector.update(probs, self.hop_s, level)
         return self.selection
 
     def record(self) -> dict[str, Any]:

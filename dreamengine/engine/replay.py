@@ -44,7 +44,16 @@ def frame_params_from(record: dict[str, Any]) -> FrameParams:
 
 def replay_session(session: Path, out_dir: Path, size: tuple[int, int] | None,
                    progress: Callable[[int, int], None] | None = None) -> ReplaySummary:
-    """Re-render ``session`` into ``out_dir`` at ``size`` (None: the recorded size)."""
+    """Re-render ``session`` into ``out_dir`` at ``size`` (None: the recorded size); a session
+    missing a field it needs is an error naming the session and the field."""
+    try:
+        return _replay(session, out_dir, size, progress)
+    except KeyError as exc:
+        raise DreamengineError(f"session {session} is incomplete: a record lacks {exc}") from None
+
+
+def _replay(session: Path, out_dir: Path, size: tuple[int, int] | None,
+            progress: Callable[[int, int], None] | None) -> ReplaySummary:
     meta, frames, keyframes, latents = read_session(session)
     config = apply_overrides(EngineConfig(), flatten(meta["config"]))
     size = size or (int(meta["size"][0]), int(meta["size"][1]))
@@ -96,7 +105,8 @@ def _keyframe_again(dream: Dream, record: dict[str, Any],
         return dream.image(), latents[int(record["latent_row"])]
     dream.params = SamplerConfig(**record["sampler"])
     dream.seed, dream.step = int(record["seed"]), int(record["step"])
-    key = dream.keyframe(record.get("target", {}), float(record["dt"]))
+    key = dream.keyframe(record.get("target", {}), float(record["dt"]),
+                         bool(record.get("renewed", False)))
     return key.image, key.latent
 
 

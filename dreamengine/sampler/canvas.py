@@ -6,11 +6,14 @@ RGB in 0..1. One step, after PPGN (Nguyen et al., 2017, Eq. 5) with ``h`` the ca
 
     z ← z + ε1·(blur(z) − z) + ε2·lr·P(g) / rms(P(g)) + ε3·N(0, 1)
 
-where ``g`` is the gradient of the class objective with respect to ``z`` through a randomly
-jittered, scaled and rotated copy of the image (transformation robustness), and ``P`` the
-``1/f^α`` Fourier preconditioner, so that ``lr`` is the RMS change the class term makes per step
-whatever the network's gradient scale. Afterwards each colour channel is renormalised to a fixed
-spread about its mean, which keeps full colour and contrast (without it the canvas greys out).
+where ``g`` is the gradient of the class objective with respect to ``z`` through the network's
+*view* of the canvas — the picture resampled (antialiased) to ``view_px``, then randomly shifted,
+scaled and rotated (transformation robustness) — and ``P`` the ``1/f^α`` Fourier
+preconditioner, so that ``lr`` is the RMS change the class term makes per step
+whatever the network's gradient scale. Seeing the canvas smaller than it is makes the network
+draw its objects larger and smoother on it, and costs less. Afterwards each colour channel is
+renormalised to a fixed spread about its mean, which keeps full colour and contrast (without it
+the canvas greys out).
 
 :func:`move` applies the zoom, rotation and drift the canvas falls into between keyframes. Maths
 only: no I/O, threads or display here.
@@ -112,11 +115,23 @@ def move(z: torch.Tensor, view: View) -> torch.Tensor:
     return affine(z, view.zoom, view.rotate, view.drift)
 
 
+def renew(z: torch.Tensor, amount: float, grain: int = 24) -> torch.Tensor:
+    """Erase ``amount`` (0..1) of the canvas's detail: blend it toward its own coarse version
+    (area-averaged to ``grain``² and smoothly enlarged), then renormalise. A new class then grows
+    on the old picture's colours and layout instead of in the old objects' details."""
+    if amount <= 0:
+        return z
+    side = z.shape[-1]
+    coarse = F.interpolate(F.interpolate(z, size=(grain, grain), mode="area"), size=(side, side),
+                           mode="bicubic", align_corners=False)
+    return renormalise(torch.lerp(z, coarse, min(amount, 1.0)))
+
+
 @dataclass(frozen=True)
 class Jitter:
     """Transformation robustness: the objective sees a randomly moved copy each step."""
 
-    shift_px: int = 8  # largest shift, px at the canvas size
+    shift_px: int = 5  # largest shift, px at the network's view size
     scale: float = 0.08  # largest relative zoom in or out
     rotate_deg: float = 6.0  # largest rotation, degrees
 
@@ -137,16 +152,28 @@ class CanvasStep:
     score: torch.Tensor  # [1] the objective on the jittered image before the update
 
 
+def network_view(image: torch.Tensor, view_px: int) -> torch.Tensor:
+    """``image`` ``[B, 3, S, S]`` as the network sees it: ``view_px`` square (rounded to a
+    multiple of 32, at least 32, at most ``S``), antialiased; unchanged at its own size."""
+    side = max(32, min(round(view_px / 32) * 32, image.shape[-1]))
+    if image.shape[-1] == side:
+        return image
+    return F.interpolate(image, size=(side, side), mode="bilinear", align_corners=False,
+                         antialias=True)
+
+
 def canvas_step(z: torch.Tensor, objective: Objective | None, params: SamplerConfig,
-                g: torch.Generator, jitter: Jitter = Jitter(), alpha: float = 1.25) -> CanvasStep:
+                g: torch.Generator, jitter: Jitter = Jitter(), alpha: float = 1.5) -> CanvasStep:
     """One PPGN step on the canvas ``z`` (see the module docstring); ``objective=None`` lets
-    the canvas drift on the prior and noise alone. ``objective`` takes RGB in 0..1."""
+    the canvas drift on the prior and noise alone. ``objective`` takes RGB in 0..1 at
+    ``params.view_px``."""
     score = torch.zeros(z.shape[0], device=z.device)
     delta = torch.zeros_like(z)
     if objective is not None and params.eps2 > 0:
         z_in = z.detach().requires_grad_(True)
         with torch.enable_grad():
-            score = objective(jittered(canvas_image(z_in), jitter, g))
+            view = network_view(canvas_image(z_in), params.view_px)
+            score = objective(jittered(view, jitter, g))
             (grad,) = torch.autograd.grad(score.sum(), z_in)
         step = precondition(grad, alpha)
         rms = step.pow(2).mean().sqrt().clamp_min(1e-12)

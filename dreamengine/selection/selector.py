@@ -24,6 +24,7 @@ class SelectionConfig:
     weights: tuple[str, ...] = ()  # user class weights, "label:factor" (e.g. "dog:2", "rain:0.5")
     pins: tuple[str, ...] = ()  # classes always dreamed, as if heard at full strength
     mutes: tuple[str, ...] = ()  # classes never dreamed (as sound labels and as image classes)
+    gate_db: float = -55.0  # dBFS RMS; quieter input counts as silence: nothing heard, drift
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,12 @@ class Selector:
         self.smoothed = np.zeros(len(labels), dtype=np.float32)
         self._recent: deque[np.ndarray] = deque()  # the newest raw vectors, newest last
 
-    def update(self, probs: np.ndarray, dt: float) -> Selection:
+    def update(self, probs: np.ndarray, dt: float, level_db: float | None = None) -> Selection:
         """Fold in one ``[n_labels]`` vector observed ``dt`` seconds after the last one.
+
+        Input quieter than ``gate_db`` (``level_db``, dBFS RMS, when given) counts as silence:
+        the vector is taken as all zeros, so what was heard releases and the dream drifts
+        (a dead microphone must not steer the show with whatever the classifier makes of it).
 
         Rises follow ``attack_s`` and falls ``release_s`` (one-pole low-passes), except that a
         raw probability that has stayed at or above some value over the last ``confirm_s``
@@ -65,6 +70,8 @@ class Selector:
         if probs.shape != self.smoothed.shape:
             raise ValueError(f"expected {self.smoothed.shape} probabilities, got {probs.shape}")
         raw = probs.astype(np.float32)
+        if level_db is not None and level_db < self.config.gate_db:
+            raw = np.zeros_like(raw)
         a_up = smoothing_alpha(dt, self.config.attack_s)
         a_down = smoothing_alpha(dt, self.config.release_s)
         alpha = np.where(raw > self.smoothed, a_up, a_down).astype(np.float32)
