@@ -126,3 +126,12 @@ def test_crop_sampler_carries_teacher_soft_labels_through_mixup() -> None:
     assert np.array_equal(x.numpy(), x2.numpy()) and np.array_equal(y.numpy(), y2.numpy())
     named = (y2.sum(1) > 0).numpy()  # pure-ambience crops keep their (empty) true labels
     assert np.allclose(s2.numpy()[named].min(1), 0.25)
+
+
+def test_average_precision_matches_the_step_definition() -> None:
+    tvs = pytest.importorskip("teacher_vs_student")  # priors/sound (needs torch, soundfile)
+    target = np.array([1, 0, 1, 0, 0])
+    assert tvs.average_precision(target, np.array([0.9, 0.8, 0.7, 0.2, 0.1])) == pytest.approx(
+        (1 / 1 + 2 / 3) / 2)  # scikit-learn gives 0.8333 for this ranking
+    assert tvs.average_precision(target, target.astype(float)) == 1.0
+    assert np.isnan(tvs.average_precision(np.zeros(3), np.ones(3)))

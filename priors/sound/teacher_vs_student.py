@@ -1,7 +1,8 @@
 """The AudioSet teacher beside our student on the same real validation clips, with bootstrap CIs.
 
     nice -n 19 .venv/bin/python priors/sound/teacher_vs_student.py \
-        [--model priors/sound/classifier.pt] [--data data/sound] [--out data/sound/teacher]
+        [--model priors/sound/classifier.pt [--model OTHER.pt ...]] [--data data/sound] \
+        [--out data/sound/teacher]
 
 Student: every real val clip and every held-out music clip streamed exactly as in
 ``evaluate.py`` (``StreamingLogMel`` → newest 64 frames every 3 → sigmoid → hierarchy), clip vector
@@ -9,9 +10,13 @@ Student: every real val clip and every held-out music clip streamed exactly as i
 every 0.24 s from ``teacher_labels.py``'s cache (computed here when missing), mapped onto our labels
 by ``audioset_map.toml``, and the same clip vector over its patches. Both scored by
 ``evaluate.py``'s functions: top-1 of the 13 scene labels against the clip's scene label, macro-F1
-over the labels present, music children at 0.5. 95 % intervals: percentiles of 2,000 bootstrap
-resamples of the clips (the same resamples for both models, so the difference has its own CI).
-Writes ``teacher_vs_student.json`` into ``--out``.
+over the labels present, music children at 0.5 (F1) and threshold-free (average precision, since
+the teacher's instrument probabilities are not calibrated to 0.5). 95 % intervals: percentiles
+of 2,000 bootstrap resamples of the clips (500 for music; the same resamples for every model,
+so differences have their own CI).
+The first ``--model`` is "student"; further ones are named by their file. Writes
+``teacher_vs_student.json`` and the per-clip vectors ``teacher_vs_student_probs.npz`` into
+``--out``.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from evaluate import (
 )
 
 from dreamengine.classifier import SoundCNN, clip_probs
-from dreamengine.vocabulary import LABELS, SCENE_LABELS
+from dreamengine.vocabulary import LABELS, MUSIC_LABELS, SCENE_LABELS
 
 
 def teacher_clip_probs(data: Path, rows: list[dict], idx: list[int], cache: Path) -> dict:
@@ -94,12 +99,42 @@ def scene_report(truth: list[str], prob: dict[str, list[np.ndarray]], idx: list[
             "per_class": {lb: {**full["per_class"][lb], "recall_ci": ci(b[:, 2 + k])
                                if full["per_class"][lb]["n"] else None}
                           for k, lb in enumerate(SCENE_LABELS)}}
-    if {"student", "teacher"} <= set(prob):
-        d = boots["student"][:, :2] - boots["teacher"][:, :2]
-        report["student_minus_teacher"] = {
-            "macro_f1": round(float(figs("student", all_pos)[0] - figs("teacher", all_pos)[0]), 3),
+        report[name]["confusions"] = confusions(truth, prob[name])
+    for name in prob:
+        if name == "student":
+            continue
+        d = boots["student"][:, :2] - boots[name][:, :2]
+        report[f"student_minus_{name}"] = {
+            "macro_f1": round(float(figs("student", all_pos)[0] - figs(name, all_pos)[0]), 3),
             "macro_f1_ci": ci(d[:, 0]), "top1_acc_ci": ci(d[:, 1])}
     return report
+
+
+def confusions(truth: list[str], probs: list[np.ndarray]) -> dict[str, dict[str, int]]:
+    """``{true label: {predicted: count}}`` for the wrongly predicted clips."""
+    out: dict[str, dict[str, int]] = {}
+    for t, p in zip(truth, probs, strict=True):
+        pred = predict_scene(p)
+        if pred != t:
+            out.setdefault(t, {})[pred] = out.setdefault(t, {}).get(pred, 0) + 1
+    return out
+
+
+def average_precision(target: np.ndarray, score: np.ndarray) -> float:
+    """Area under the precision-recall steps (scikit-learn's definition), ``[n]`` each."""
+    order = np.argsort(-score, kind="stable")
+    hits = target[order] > 0
+    if not hits.any():
+        return float("nan")
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float(precision[hits].mean())
+
+
+def music_ap(targets: np.ndarray, probs: np.ndarray) -> float:
+    """Macro average precision over the music children with support."""
+    aps = [average_precision(targets[:, LABELS.index(c)], probs[:, LABELS.index(c)])
+           for c in MUSIC_LABELS if targets[:, LABELS.index(c)].any()]
+    return float(np.mean(aps))
 
 
 def music_report(targets: np.ndarray, prob: dict[str, np.ndarray]) -> dict:
@@ -107,14 +142,17 @@ def music_report(targets: np.ndarray, prob: dict[str, np.ndarray]) -> dict:
     report: dict = {"clips": len(targets)}
     for name, p in prob.items():
         b = bootstrap(list(range(len(targets))),
-                      lambda pos, p=p: np.array(music_figures(targets[pos], p[pos])["macro_f1"]))
-        report[name] = {**music_figures(targets, p), "macro_f1_ci": ci(b)}
+                      lambda pos, p=p: np.array([music_figures(targets[pos], p[pos])["macro_f1"],
+                                                 music_ap(targets[pos], p[pos])]), n=500)
+        report[name] = {**music_figures(targets, p), "macro_f1_ci": ci(b[:, 0]),
+                        "macro_ap": round(music_ap(targets, p), 4), "macro_ap_ci": ci(b[:, 1])}
     return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=Path("priors/sound/classifier.pt"))
+    parser.add_argument("--model", type=Path, action="append",
+                        help="student bundle(s); default priors/sound/classifier.pt")
     parser.add_argument("--data", type=Path, default=Path("data/sound"))
     parser.add_argument("--out", type=Path, default=Path("data/sound/teacher"))
     args = parser.parse_args()
@@ -123,20 +161,26 @@ def main() -> None:
         rows = [json.loads(line) for line in f]
     real = [i for i, r in enumerate(rows) if r["split"] == "val" and r["real"]]
     held = [i for i, r in enumerate(rows) if r["split"] == "music_heldout"]
-    student = SoundCNN.from_checkpoint(args.model).eval()
-    s = student_clip_probs(student, args.data, rows, real + held)
-    t = teacher_clip_probs(args.data, rows, real + held, args.out)
+    models = args.model or [Path("priors/sound/classifier.pt")]
+    clip: dict[str, dict] = {}
+    for k, path in enumerate(models):
+        student = SoundCNN.from_checkpoint(path).eval()
+        clip["student" if k == 0 else path.stem] = student_clip_probs(student, args.data, rows,
+                                                                      real + held)
+    clip["teacher"] = teacher_clip_probs(args.data, rows, real + held, args.out)
     truth = [scene_of(rows[i]["labels"]) for i in real]
     report = {
-        "model": str(args.model),
-        "real_val_scene": scene_report(truth, {"student": [s[i] for i in real],
-                                               "teacher": [t[i] for i in real]}, real),
+        "models": [str(m) for m in models],
+        "real_val_scene": scene_report(truth, {n: [c[i] for i in real] for n, c in clip.items()},
+                                       real),
         "music_heldout": music_report(targets_of([rows[i] for i in held]),
-                                      {"student": np.stack([s[i] for i in held]),
-                                       "teacher": np.stack([t[i] for i in held])}),
+                                      {n: np.stack([c[i] for i in held])
+                                       for n, c in clip.items()}),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "teacher_vs_student.json").write_text(json.dumps(report, indent=1))
+    np.savez(args.out / "teacher_vs_student_probs.npz", clips=np.asarray(real + held),
+             **{n: np.stack([c[i] for i in real + held]) for n, c in clip.items()})
     print(json.dumps(report, indent=1))
 
 
