@@ -101,7 +101,7 @@ def scene_report(truth: list[str], prob: dict[str, list[np.ndarray]], idx: list[
                           for k, lb in enumerate(SCENE_LABELS)}}
         report[name]["confusions"] = confusions(truth, prob[name])
     for name in prob:
-        if name == "student":
+        if name == "student" or "student" not in prob:
             continue
         d = boots["student"][:, :2] - boots[name][:, :2]
         report[f"student_minus_{name}"] = {
