@@ -178,3 +178,23 @@ def test_sample_writes_pngs_and_log_lines(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown class 'wolf'" in bad.stderr
     bad = run_cli("sample", "--class", "dog:loud", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "must be a number" in bad.stderr
+
+
+def test_sample_through_your_own_torchvision_weights(tmp_path: Path) -> None:
+    import torch
+    import torchvision
+
+    torch.manual_seed(0)
+    weights = tmp_path / "resnet18.pt"
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), weights)
+    proc = run_cli("sample", "--vision", "torchvision:resnet18", "--weights", weights,
+                   "--class", "dog", "--n", "1", "--steps", "2", "--out", tmp_path / "s",
+                   "--set", "dream.canvas_px=64")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "s" / "dog_000.png").is_file()
+    proc = run_cli("sample", "--vision", "torchvision:resnet18", "--class", "dog",
+                   "--out", tmp_path / "t")
+    assert proc.returncode == 2 and "needs a weights file" in proc.stderr
+    proc = run_cli("sample", "--vision", "torchvision:resnet34", "--weights", weights,
+                   "--class", "dog", "--out", tmp_path / "u")
+    assert proc.returncode == 2 and "resnet18.pt" in proc.stderr and "Traceback" not in proc.stderr

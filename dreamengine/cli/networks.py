@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterable
 
-from dreamengine.config import parse_assignments
+from dreamengine.cli.parser import config_overrides
 from dreamengine.errors import DreamengineError
 from dreamengine.selection import class_weights
 
@@ -18,7 +18,7 @@ def classify_command(args: argparse.Namespace) -> int:
     from dreamengine.engine.build import load_sound_model
     from dreamengine.engine.classify import classify_file
 
-    config = load_config(args.config, parse_assignments(args.set))
+    config = load_config(args.config, config_overrides(args))
     warnings: list[str] = []
     model = load_sound_model(config, warnings)
     for warning in warnings:
@@ -64,7 +64,7 @@ def sample_command(args: argparse.Namespace) -> int:
     from dreamengine.engine.sample import sample_canvases, sample_images
     from dreamengine.recording import FrameLog, atomic_write_bytes, encode_png, prepare_output_dir
 
-    config = load_config(args.config, parse_assignments(args.set))
+    config = load_config(args.config, config_overrides(args))
     if args.steps < 0:
         raise DreamengineError(f"--steps must be >= 0, got {args.steps}")
     torch.set_num_threads(config.dream.torch_threads)

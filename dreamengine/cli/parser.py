@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from dreamengine import __version__
+from dreamengine.config import parse_assignments
 
 DESCRIPTION = "dreamengine: hears sound events and dreams them on one evolving canvas."
 
@@ -63,6 +65,23 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config value, e.g. --set sampler.lr=0.1 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print only the result")
+    p.add_argument("--vision", metavar="SPEC",
+                   help="the canvas dream's network: centernet (shipped) or torchvision:ARCH")
+    p.add_argument("--weights", type=Path, metavar="FILE",
+                   help="weights for --vision torchvision:ARCH (a state dict you supply)")
+    p.add_argument("--labels", type=Path, metavar="FILE",
+                   help="ImageNet label file for --vision torchvision:ARCH "
+                        "(default priors/imagenet_labels.toml)")
+
+
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--set`` assignments plus the options that are config keys under another name."""
+    overrides: dict[str, Any] = parse_assignments(args.set)
+    named = {"dream.vision": getattr(args, "vision", None),
+             "paths.vision_weights": getattr(args, "weights", None),
+             "paths.vision_labels": getattr(args, "labels", None)}
+    overrides.update({k: str(v) for k, v in named.items() if v is not None})
+    return overrides
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dreamengine.config import parse_assignments
+from dreamengine.cli.parser import config_overrides
 from dreamengine.errors import DreamengineError
 
 
@@ -31,7 +31,7 @@ def render_command(args: argparse.Namespace) -> int:
 
         args.input, args.video = demo_clip(), True
 
-    config = load_config(args.config, parse_assignments(args.set))
+    config = load_config(args.config, config_overrides(args))
     request = RenderRequest(args.input, args.out, args.size, args.fps, args.seconds)
     say = sayer(args.quiet)
 
@@ -57,7 +57,7 @@ def live_command(args: argparse.Namespace) -> int:
     from dreamengine.engine.live import LiveRequest, run_live
     from dreamengine.resources import demo_clip
 
-    config = load_config(args.config, parse_assignments(args.set))
+    config = load_config(args.config, config_overrides(args))
     source = args.input
     if source is None and args.device is not None:
         _named_input_device(args.device)  # a device asked for by name must exist: exit 2
@@ -174,7 +174,7 @@ def bench_command(args: argparse.Namespace) -> int:
     from dreamengine.engine import load_config
     from dreamengine.engine.bench import format_table, run_all
 
-    figures = run_all(load_config(args.config, parse_assignments(args.set)))
+    figures = run_all(load_config(args.config, config_overrides(args)))
     print(json.dumps(figures) if args.json else format_table(figures))
     return 0
 

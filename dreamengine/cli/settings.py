@@ -9,7 +9,8 @@ import socket
 import sys
 import time
 
-from dreamengine.config import dump_toml, parse_assignments
+from dreamengine.cli.parser import config_overrides
+from dreamengine.config import dump_toml
 from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes
 
@@ -17,7 +18,7 @@ from dreamengine.recording.files import atomic_write_bytes
 def config_command(args: argparse.Namespace) -> int:
     from dreamengine.engine import load_config
 
-    config = load_config(args.config, parse_assignments(args.set))
+    config = load_config(args.config, config_overrides(args))
     text = ("# dreamengine config: every parameter, its value and unit (from `dreamengine "
             "config`).\n# Pass it back with --config FILE; --set KEY=VALUE overrides one.\n\n"
             + dump_toml(config))

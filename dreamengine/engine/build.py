@@ -12,6 +12,7 @@ from dreamengine.classifier import SoundCNN
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.dream import Dream, ImageModel
 from dreamengine.models import ImagePrior
+from dreamengine.models.torchvision_vision import TorchvisionVision
 from dreamengine.models.vision import VisionNet
 from dreamengine.resources import priors_dir
 from dreamengine.selection import ClassMap, load_class_map
@@ -21,6 +22,8 @@ SHIPPED_SOUND_CLASSIFIER = Path("sound") / "classifier.pt"
 SHIPPED_VISION = Path("vision") / "centernet.pt"
 SHIPPED_CLASS_MAP = Path("class_map.toml")  # sound labels → COCO classes and patterns
 SHIPPED_LATENT_CLASS_MAP = Path("class_map_latent.toml")  # → the emoji prior's labels
+SHIPPED_IMAGENET_CLASS_MAP = Path("class_map_imagenet.toml")  # → ImageNet label groups
+SHIPPED_IMAGENET_LABELS = Path("imagenet_labels.toml")
 
 
 @dataclass
@@ -46,7 +49,8 @@ def load_models(config: EngineConfig, device: torch.device) -> Models:
     image: ImageModel
     if config.dream.backend == "canvas":
         image, source = load_vision(config, device)
-        shipped_map = SHIPPED_CLASS_MAP
+        shipped_map = (SHIPPED_CLASS_MAP if config.dream.vision == "centernet"
+                       else SHIPPED_IMAGENET_CLASS_MAP)
     else:
         image, source = load_image_prior(config, device, warnings)
         shipped_map = SHIPPED_LATENT_CLASS_MAP
@@ -81,12 +85,23 @@ def load_image_prior(config: EngineConfig, device: torch.device,
     return prior, {"path": None, "random_seed": config.dream.seed}
 
 
-def load_vision(config: EngineConfig, device: torch.device) -> tuple[VisionNet, dict[str, object]]:
+def load_vision(config: EngineConfig,
+                device: torch.device) -> tuple[VisionNet | TorchvisionVision, dict[str, object]]:
     """The vision network the canvas dream climbs, and a record of its source."""
+    if config.dream.vision.startswith("torchvision:"):
+        weights = Path(config.paths.vision_weights)
+        labels = (Path(config.paths.vision_labels) if config.paths.vision_labels
+                  else priors_dir() / SHIPPED_IMAGENET_LABELS)
+        net: VisionNet | TorchvisionVision = TorchvisionVision.from_spec(
+            config.dream.vision, weights, labels, device)
+        return net, {"backend": "canvas", "vision": config.dream.vision, "path": str(weights),
+                     "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+                     "labels": str(labels)}
     path = Path(config.paths.vision) if config.paths.vision else priors_dir() / SHIPPED_VISION
     net = VisionNet.load(path, device)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return net, {"backend": "canvas", "path": str(path), "sha256": digest}
+    return net, {"backend": "canvas", "vision": "centernet", "path": str(path),
+                 "sha256": digest}
 
 
 def make_dream(config: EngineConfig, models: Models, device: torch.device,

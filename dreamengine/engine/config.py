@@ -29,6 +29,8 @@ class DreamConfig:
     worker: str = "process"  # where `live` runs the sampler: "process" (own GIL) or "thread"
     backend: str = "canvas"  # "canvas": the picture is the latent, climbed on the photo-trained
     #                          vision net; "latent": the first design's 64 px emoji generator
+    vision: str = "centernet"  # the canvas dream's network: "centernet" (shipped, COCO) or
+    #                           "torchvision:ARCH" with paths.vision_weights (ImageNet)
     canvas_px: int = 192  # px, side of the dreamed canvas (a multiple of 32; 256-384 on fast
     #                       machines, 512 and more on a GPU)
 
@@ -38,7 +40,9 @@ class PathsConfig:
     """Where models and tables come from; empty means the shipped default."""
 
     image_prior: str = ""  # image prior bundle (.pt), for dream.backend = "latent"
-    vision: str = ""  # vision network checkpoint (.pt), for dream.backend = "canvas"
+    vision: str = ""  # CenterNet checkpoint (.pt), for dream.backend = "canvas"
+    vision_weights: str = ""  # state dict for dream.vision = "torchvision:ARCH" (yours)
+    vision_labels: str = ""  # label → ImageNet indices TOML (default priors/imagenet_labels.toml)
     sound_classifier: str = ""  # sound classifier checkpoint (.pt)
     class_map: str = ""  # sound → image class table (.toml)
 
@@ -76,6 +80,12 @@ class EngineConfig:
         if self.dream.backend not in ("canvas", "latent"):
             raise DreamengineError(
                 f"dream.backend must be canvas or latent, got {self.dream.backend!r}")
+        if self.dream.vision != "centernet" and not self.dream.vision.startswith("torchvision:"):
+            raise DreamengineError(f"dream.vision must be centernet or torchvision:ARCH, got "
+                                   f"{self.dream.vision!r}")
+        if self.dream.vision.startswith("torchvision:") and not self.paths.vision_weights:
+            raise DreamengineError(f"dream.vision = {self.dream.vision!r} needs a weights file: "
+                                   "--weights FILE (paths.vision_weights); none is downloaded")
         if self.dream.canvas_px < 32 or self.dream.canvas_px % 32:
             raise DreamengineError(
                 f"dream.canvas_px must be a positive multiple of 32, got {self.dream.canvas_px}")

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from dreamengine.models import ImagePrior
+from dreamengine.models.torchvision_vision import TorchvisionVision
 from dreamengine.models.vision import VisionNet
 from dreamengine.sampler import (
     Objective,
@@ -42,7 +43,8 @@ from dreamengine.sampler.canvas import (
 )
 from dreamengine.sampler.objectives import heatmap_objective
 
-ImageModel = ImagePrior | VisionNet
+VisionModel = VisionNet | TorchvisionVision  # networks with per-class score maps
+ImageModel = ImagePrior | VisionModel
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Dream:
         self.params = params
         self.device = device
         self.canvas_px = canvas_px
-        self.canvas = isinstance(prior, VisionNet)
+        self.canvas = not isinstance(prior, ImagePrior)
         if not self.canvas:
             assert isinstance(prior, ImagePrior)
             self.sampler = PPGNSampler(prior.generator, prior.prior.score)
@@ -124,7 +126,7 @@ class Dream:
         if not target:
             return None
         weights = target_vector(target, self.prior.labels).to(self.device)
-        if isinstance(self.prior, VisionNet):
+        if not isinstance(self.prior, ImagePrior):
             return heatmap_objective(self.prior.heatmaps, weights, self.params.spatial,
                                      rival_classes=self.prior.n_detector)
         condition = self.prior.condition
@@ -147,7 +149,9 @@ class Dream:
         self.lead = lead
         if renewed:
             side = self.canvas_px
-            self.h = renew(self.h.view(1, 3, side, side), self.params.renew).flatten(1)
+            fresh = initial_canvas(side, self.seed * 1_000_003 + step + 500_000_000)
+            self.h = renew(self.h.view(1, 3, side, side), self.params.renew,
+                           fresh.to(self.device)).flatten(1)
         score = self._advance(objective, dt) if self.canvas else self._advance_latent(objective)
         self.step += 1
         image = self.image() if torch.isfinite(self.h).all() else None

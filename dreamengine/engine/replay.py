@@ -115,8 +115,12 @@ def _rebuild_prior(meta: dict[str, Any], config: EngineConfig,
     """The recorded session's image model: the same seeded random nets, or the same file."""
     source = meta.get("image_prior", {})
     if meta.get("dream_backend") == "canvas":
-        net, now = load_vision(apply_overrides(config, {"paths.vision": source["path"]}),
-                               torch.device("cpu"))
+        if source.get("vision", "centernet") == "centernet":
+            recorded = {"paths.vision": source["path"]}
+        else:
+            recorded = {"dream.vision": source["vision"], "paths.vision_weights": source["path"],
+                        "paths.vision_labels": source["labels"]}
+        net, now = load_vision(apply_overrides(config, recorded), torch.device("cpu"))
         _check_same(source, now)
         return net
     if source.get("path") is None:

@@ -16,9 +16,8 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from dreamengine.engine.dream import Dream
+from dreamengine.engine.dream import Dream, VisionModel
 from dreamengine.models import ImagePrior
-from dreamengine.models.vision import VisionNet
 from dreamengine.sampler import PPGNSampler, SamplerConfig, class_log_prob, target_vector
 
 
@@ -63,7 +62,7 @@ def images_of(prior: ImagePrior, h: torch.Tensor) -> list[np.ndarray]:
     return list(pixels)
 
 
-def sample_canvases(net: VisionNet, target: Mapping[str, float], n: int, steps: int,
+def sample_canvases(net: VisionModel, target: Mapping[str, float], n: int, steps: int,
                     seed: int, params: SamplerConfig, canvas_px: int) -> list[np.ndarray]:
     """``n`` canvases ``[canvas_px, canvas_px, 3]`` uint8 after ``steps`` still keyframes
     toward ``target`` (one step each); chain ``i`` is seeded ``seed + i``."""

@@ -115,15 +115,19 @@ def move(z: torch.Tensor, view: View) -> torch.Tensor:
     return affine(z, view.zoom, view.rotate, view.drift)
 
 
-def renew(z: torch.Tensor, amount: float, grain: int = 24) -> torch.Tensor:
-    """Erase ``amount`` (0..1) of the canvas's detail: blend it toward its own coarse version
-    (area-averaged to ``grain``² and smoothly enlarged), then renormalise. A new class then grows
-    on the old picture's colours and layout instead of in the old objects' details."""
+def renew(z: torch.Tensor, amount: float, fresh: torch.Tensor | None = None,
+          grain: int = 24) -> torch.Tensor:
+    """Erase ``amount`` (0..1) of the canvas: blend it toward its own coarse version (area-
+    averaged to ``grain``² and smoothly enlarged) mixed half and half with ``fresh`` (a new
+    canvas, e.g. :func:`initial_canvas`), then renormalise. A new class then grows on the old
+    picture's colours, with a new layout, instead of in the old objects' shapes."""
     if amount <= 0:
         return z
     side = z.shape[-1]
     coarse = F.interpolate(F.interpolate(z, size=(grain, grain), mode="area"), size=(side, side),
                            mode="bicubic", align_corners=False)
+    if fresh is not None:
+        coarse = 0.5 * coarse + 0.5 * fresh
     return renormalise(torch.lerp(z, coarse, min(amount, 1.0)))
 
 

@@ -108,6 +108,8 @@ def top_mean(maps: torch.Tensor, fraction: float, mask: torch.Tensor | None = No
     ``[H, W]`` bool when given) → ``[B]``: a class is driven where it is strongest, so it can
     grow as one object rather than as a texture over the whole canvas."""
     flat = maps.flatten(1) if mask is None else maps.flatten(1)[:, mask.flatten()]
+    if flat.shape[1] == 0:  # a region with no place in a coarse map (a 1×1 classifier map)
+        return maps.flatten(1)[:, :1].mul(0.0).sum(dim=1)
     k = max(1, round(flat.shape[1] * fraction))
     return flat.topk(k, dim=1).values.mean(dim=1)
 
