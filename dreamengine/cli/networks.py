@@ -65,8 +65,8 @@ def sample_command(args: argparse.Namespace) -> int:
     from dreamengine.recording import FrameLog, atomic_write_bytes, encode_png, prepare_output_dir
 
     config = load_config(args.config, config_overrides(args))
-    if args.steps < 0:
-        raise DreamengineError(f"--steps must be >= 0, got {args.steps}")
+    if args.steps < 1:
+        raise DreamengineError(f"--steps must be at least 1, got {args.steps}")
     torch.set_num_threads(config.dream.torch_threads)
     warnings: list[str] = []
     device = resolve_device(config.dream.device)

@@ -11,6 +11,7 @@ import torch
 from dreamengine.classifier import SoundCNN
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.dream import Dream, ImageModel
+from dreamengine.errors import DreamengineError
 from dreamengine.models import ImagePrior
 from dreamengine.models.torchvision_vision import TorchvisionVision
 from dreamengine.models.vision import VisionNet
@@ -57,7 +58,20 @@ def load_models(config: EngineConfig, device: torch.device) -> Models:
     map_path = Path(config.paths.class_map) if config.paths.class_map else (
         priors_dir() / shipped_map)
     class_map = load_class_map(map_path, sound.config.labels, image.labels)
+    check_class_names(config, sound.config.labels + tuple(image.labels))
     return Models(sound, image, class_map, source, warnings)
+
+
+def check_class_names(config: EngineConfig, known: tuple[str, ...]) -> None:
+    """Every class named in ``selection`` weights, pins and mutes is a sound label or an
+    image class (a typo would otherwise silently do nothing all night)."""
+    sel = config.selection
+    for key, names in (("weights", [w.partition(":")[0] for w in sel.weights]),
+                       ("pins", list(sel.pins)), ("mutes", list(sel.mutes))):
+        for name in names:
+            if name not in known:
+                raise DreamengineError(f"selection.{key} names unknown class {name!r}; known: "
+                                       f"sound labels and the vision network's classes")
 
 
 def load_sound_model(config: EngineConfig, warnings: list[str]) -> SoundCNN:

@@ -86,6 +86,9 @@ class EngineConfig:
         if self.dream.vision.startswith("torchvision:") and not self.paths.vision_weights:
             raise DreamengineError(f"dream.vision = {self.dream.vision!r} needs a weights file: "
                                    "--weights FILE (paths.vision_weights); none is downloaded")
+        if self.render.canvas_px < 8:
+            raise DreamengineError(
+                f"render.canvas_px must be at least 8 px, got {self.render.canvas_px}")
         if self.dream.canvas_px < 32 or self.dream.canvas_px % 32:
             raise DreamengineError(
                 f"dream.canvas_px must be a positive multiple of 32, got {self.dream.canvas_px}")
@@ -110,6 +113,10 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
     if overrides:
         config = apply_overrides(config, overrides)
     try:
-        return config.validate()
+        config.validate()
     except ValueError as exc:
         raise DreamengineError(f"invalid config: {exc}") from None
+    from dreamengine.engine.control import check_ranges  # control imports this module
+
+    check_ranges(config)
+    return config

@@ -239,3 +239,15 @@ def check_config_fields() -> list[str]:
             if f"{section}.{f.name}" not in PARAMS:
                 missing.append(f"{section}.{f.name}")
     return missing
+
+
+def check_ranges(config: EngineConfig) -> None:
+    """Every value of ``config`` that has a control lies in that control's range: the same
+    table checks TOML files, ``--set``, OSC, MIDI and presets. Raises naming the key."""
+    for name, param in PARAMS.items():
+        section, key = name.split(".")
+        value = getattr(getattr(config, section), key)
+        try:
+            _checked(name, param, value)
+        except ControlError as exc:
+            raise DreamengineError(f"invalid config: {exc}") from None
