@@ -23,6 +23,17 @@ from dreamengine.recording import (
 )
 
 
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "frame.png"
+    atomic_write_bytes(target, b"x")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+
+
 def test_atomic_write_leaves_no_partial_file(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "a.bin"

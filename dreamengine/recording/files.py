@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -12,16 +13,27 @@ from dreamengine.errors import DreamengineError
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it into place.
 
-    A reader never sees a half-written file; on failure the temporary file is removed.
+    A reader never sees a half-written file; on failure the temporary file is removed. The file
+    gets the usual permissions (0666 less the umask), not the temporary file's 0600.
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back; read once,
+    before the encoder threads write, since the umask is process-wide)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def prepare_output_dir(path: Path) -> Path:
