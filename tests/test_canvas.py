@@ -131,15 +131,15 @@ def test_a_keyframe_is_re_simulated_exactly_from_its_record(vision: VisionNet) -
 def test_a_new_leading_class_erases_the_old_detail(vision: VisionNet) -> None:
     params = SamplerConfig(steps_per_keyframe=1, renew=0.8)
     dream = Dream(vision, params, seed=1, device=torch.device("cpu"), canvas_px=64)
-    assert dream.keyframe({"dog": 1.0}).renewed  # from drift to a class
+    assert not dream.keyframe({"dog": 1.0}).renewed  # from drift to a class: nothing to erase
     assert not dream.keyframe({"dog": 1.0, "bird": 0.4}).renewed  # the same lead
     before = dream.h.view(1, 3, 64, 64)
     detail = (before - torch.nn.functional.avg_pool2d(before, 3, 1, 1)).abs().mean()
     from dreamengine.sampler.canvas import renew
     after = renew(before, 0.8)
     assert (after - torch.nn.functional.avg_pool2d(after, 3, 1, 1)).abs().mean() < 0.7 * detail
-    assert dream.keyframe({"bird": 1.0}).renewed  # a new lead
     assert not dream.keyframe({}).renewed  # drifting erases nothing
+    assert dream.keyframe({"bird": 1.0}).renewed  # a new lead, even after a silence
 
 
 def test_the_canvas_must_fit_the_network() -> None:

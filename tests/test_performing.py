@@ -301,3 +301,26 @@ def test_live_takes_osc_while_running(clip: Path, tmp_path: Path, gl_ctx, capsys
     assert changed[0]["controls"][0]["source"] == "osc"
     after = [x for x in lines if x["index"] >= changed[0]["index"]]
     assert all(x["render"]["hue"] == pytest.approx(math.pi / 2) for x in after)
+
+
+def test_library_log_floods_are_rate_limited(capsys) -> None:
+    import logging
+
+    from dreamengine.cli.logs import RateLimit
+
+    now = [0.0]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RateLimit(5.0, clock=lambda: now[0]))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        for i in range(1000):  # what python-osc does for every malformed bundle
+            now[0] = i * 0.001
+            logging.warning("Could not identify content type of dgram %d", i)
+        now[0] = 6.0
+        logging.warning("Could not identify content type of dgram again")
+    finally:
+        root.removeHandler(handler)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert "999 more like it" in lines[1]

@@ -8,6 +8,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from dreamengine.cli.logs import configure_logging
 from dreamengine.cli.networks import classify_command, sample_command
 from dreamengine.cli.parser import build_parser
 from dreamengine.cli.rendering import (
@@ -30,6 +31,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; bad input is a message and exit status 2, never a traceback."""
     args = build_parser().parse_args(argv)
+    configure_logging()
     try:
         return COMMANDS[args.command](args)
     except DreamengineError as exc:

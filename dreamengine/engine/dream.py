@@ -79,7 +79,7 @@ class Dream:
             raise ValueError(f"the canvas must be a positive multiple of 32 px, got {canvas_px}")
         self.resets = 0
         self.step = 0
-        self.lead: str | None = None  # the leading class of the last keyframe
+        self.lead: str | None = None  # the leading class of the last keyframe with a target
         self.reseed(seed)
 
     @property
@@ -138,15 +138,16 @@ class Dream:
     def keyframe(self, target: Mapping[str, float], dt: float = 0.0,
                  renewed: bool | None = None) -> Keyframe:
         """Move the canvas by ``dt`` seconds of its motion, then run ``steps_per_keyframe``
-        steps toward ``target`` (empty: drift on the prior). When the leading class changes the
-        canvas first loses ``params.renew`` of its detail; ``renewed`` forces that choice
-        (``replay`` passes what was recorded)."""
+        steps toward ``target`` (empty: drift on the prior). When the leading class changes to
+        another class the canvas first loses ``params.renew`` of its detail; ``renewed`` forces
+        that choice (``replay`` passes what was recorded)."""
         objective = self.objective(target)
         step = self.step
         lead = max(target, key=lambda k: target[k]) if target else None
-        if renewed is None:
-            renewed = self.canvas and lead is not None and lead != self.lead
-        self.lead = lead
+        if renewed is None:  # from one class to another (not from drift: nothing to erase)
+            renewed = self.canvas and None not in (lead, self.lead) and lead != self.lead
+        if lead is not None:  # a silence in between does not hide a change of class
+            self.lead = lead
         if renewed:
             side = self.canvas_px
             fresh = initial_canvas(side, self.seed * 1_000_003 + step + 500_000_000)

@@ -135,7 +135,7 @@ def renew(z: torch.Tensor, amount: float, fresh: torch.Tensor | None = None,
 class Jitter:
     """Transformation robustness: the objective sees a randomly moved copy each step."""
 
-    shift_px: int = 5  # largest shift, px at the network's view size
+    shift_px: int = 8  # largest shift, px at the network's view size
     scale: float = 0.08  # largest relative zoom in or out
     rotate_deg: float = 6.0  # largest rotation, degrees
 
@@ -167,7 +167,7 @@ def network_view(image: torch.Tensor, view_px: int) -> torch.Tensor:
 
 
 def canvas_step(z: torch.Tensor, objective: Objective | None, params: SamplerConfig,
-                g: torch.Generator, jitter: Jitter = Jitter(), alpha: float = 1.5) -> CanvasStep:
+                g: torch.Generator, jitter: Jitter = Jitter(), alpha: float = 1.25) -> CanvasStep:
     """One PPGN step on the canvas ``z`` (see the module docstring); ``objective=None`` lets
     the canvas drift on the prior and noise alone. ``objective`` takes RGB in 0..1 at
     ``params.view_px``."""
