@@ -324,3 +324,35 @@ def test_library_log_floods_are_rate_limited(capsys) -> None:
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2
     assert "999 more like it" in lines[1]
+
+
+@pytest.mark.slow
+@pytest.mark.gl
+def test_sigterm_finishes_the_recording_and_the_summary(clip: Path, tmp_path: Path,
+                                                        gl_ctx) -> None:
+    import shutil
+    import signal
+
+    out = tmp_path / "rec"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dreamengine", "live", "--headless", "--input", str(clip),
+         "--seconds", "120", "--size", "64x36", "--record", str(out), "--record-fps", "5",
+         "--video", "--osc", f"127.0.0.1:{free_port()}", "--presets", str(tmp_path / "p")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        frames = out / "frames.jsonl"
+        while time.monotonic() < deadline and proc.poll() is None and not (
+                frames.is_file() and frames.read_text().count("\n") >= 3):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    said = stdout + stderr
+    assert proc.returncode == 0, said
+    assert "SIGTERM: finishing the show" in said and "showed " in said and "recorded " in said
+    if shutil.which("ffmpeg"):
+        assert (out / "video.mp4").is_file()
+    assert "leaked semaphore" not in said

@@ -5,11 +5,13 @@ it; the loop never waits for the networks.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,7 +165,8 @@ def run_live(config: EngineConfig, request: LiveRequest,
             delay = np.zeros(round(max(request.av_offset_ms, 0.0) / 1000 * source.sr),
                              np.float32)
             play(np.concatenate([delay, source.samples]), source.sr)
-        loop.run()
+        with stop_on_signals(loop, say):
+            loop.run()
     finally:
         if osc is not None:
             osc.close()
@@ -188,6 +191,29 @@ def run_live(config: EngineConfig, request: LiveRequest,
     summary.messages += worker.errors
     summary.nan_resets = worker.resets
     return summary
+
+
+@contextlib.contextmanager
+def stop_on_signals(loop: _Loop, say: Callable[[str], None]) -> Iterator[None]:
+    """Ctrl-C and SIGTERM end the show as ``/dreamengine/quit`` does: the loop finishes its
+    frame, then the recording (video included) and the summary are completed. A second Ctrl-C
+    while that happens interrupts at once."""
+
+    def stop(signum: int, frame: object) -> None:
+        if not loop.running:
+            raise KeyboardInterrupt
+        loop.running = False
+        say(f"{signal.Signals(signum).name}: finishing the show (Ctrl-C again to abort)")
+
+    try:
+        old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave the signals alone
+        old = {}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 def open_surfaces(request: LiveRequest, say: Callable[[str], None]
