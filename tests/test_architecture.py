@@ -48,6 +48,7 @@ def test_stages_import_only_what_they_may(stage: str) -> None:
 @pytest.mark.parametrize(("library", "home"), [
     ("moderngl", "render"), ("glfw", "render/window.py"), ("sounddevice", "audio/live.py"),
     ("pythonosc", "engine/osc.py"), ("mido", "engine/midi.py"),
+    ("torchvision", "models/torchvision_vision.py"),
 ])
 def test_heavy_libraries_are_imported_in_one_place(library: str, home: str) -> None:
     for path in modules():

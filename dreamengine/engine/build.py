@@ -10,10 +10,9 @@ import torch
 
 from dreamengine.classifier import SoundCNN
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.dream import Dream, ImageModel
+from dreamengine.engine.dream import Dream, ImageModel, VisionModel
 from dreamengine.errors import DreamengineError
 from dreamengine.models import ImagePrior
-from dreamengine.models.torchvision_vision import TorchvisionVision
 from dreamengine.models.vision import VisionNet
 from dreamengine.resources import priors_dir
 from dreamengine.selection import ClassMap, load_class_map
@@ -100,13 +99,17 @@ def load_image_prior(config: EngineConfig, device: torch.device,
 
 
 def load_vision(config: EngineConfig,
-                device: torch.device) -> tuple[VisionNet | TorchvisionVision, dict[str, object]]:
+                device: torch.device) -> tuple[VisionModel, dict[str, object]]:
     """The vision network the canvas dream climbs, and a record of its source."""
     if config.dream.vision.startswith("torchvision:"):
+        # imported here: torchvision pulls in torch._dynamo (and triton), which the default
+        # network does not need (and which crashed beside PortAudio in one process here)
+        from dreamengine.models.torchvision_vision import TorchvisionVision
+
         weights = Path(config.paths.vision_weights)
         labels = (Path(config.paths.vision_labels) if config.paths.vision_labels
                   else priors_dir() / SHIPPED_IMAGENET_LABELS)
-        net: VisionNet | TorchvisionVision = TorchvisionVision.from_spec(
+        net: VisionModel = TorchvisionVision.from_spec(
             config.dream.vision, weights, labels, device)
         return net, {"backend": "canvas", "vision": config.dream.vision, "path": str(weights),
                      "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),

@@ -17,12 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import torch
 
 from dreamengine.models import ImagePrior
-from dreamengine.models.torchvision_vision import TorchvisionVision
 from dreamengine.models.vision import VisionNet
 from dreamengine.sampler import (
     Objective,
@@ -43,8 +43,11 @@ from dreamengine.sampler.canvas import (
 )
 from dreamengine.sampler.objectives import heatmap_objective
 
-VisionModel = VisionNet | TorchvisionVision  # networks with per-class score maps
-ImageModel = ImagePrior | VisionModel
+if TYPE_CHECKING:  # importing torchvision pulls in torch._dynamo: only when asked for
+    from dreamengine.models.torchvision_vision import TorchvisionVision
+
+VisionModel = Union[VisionNet, "TorchvisionVision"]  # the second is a name only for mypy
+ImageModel = Union[ImagePrior, VisionModel]  # noqa: UP007 - the alias above is a Union
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class SamplerConfig:
     rotate_deg_per_s: float = 1.0  # degrees per second, counter-clockwise
     view_px: int = 192  # px, the size the vision network sees the canvas at (multiple of 32;
     #                     at most the canvas; smaller is cheaper but judged less recognisable)
-    renew: float = 0.8  # share of the canvas's detail erased when the leading class changes
+    renew: float = 0.6  # share of the canvas's detail erased when the leading class changes
 
 
 @dataclass(frozen=True)
