@@ -121,8 +121,6 @@ def load_vision(config: EngineConfig,
                  "sha256": digest}
 
 
-def make_dream(config: EngineConfig, models: Models, device: torch.device,
-               seed: int | None = None) -> Dream:
+def make_dream(config: EngineConfig, models: Models, device: torch.device) -> Dream:
     """The dream of ``config.dream`` on the loaded image model."""
-    return Dream(models.image, config.sampler, config.dream.seed if seed is None else seed,
-                 device, config.dream.canvas_px)
+    return Dream(models.image, config.sampler, config.dream.seed, device, config.dream.canvas_px)

@@ -62,6 +62,9 @@ class Keyframe:
     renewed: bool = False  # the canvas's detail was erased first (the leading class changed)
 
 
+NOISE, FRESH_LAYOUT = 0, 500_000_000  # offsets of a keyframe's random draws (see _keyframe_seed)
+
+
 def view_for(params: SamplerConfig, dt: float) -> View:
     """The canvas motion of ``dt`` seconds at the sampler's rates."""
     return View(zoom=params.zoom_per_s ** dt, rotate=math.radians(params.rotate_deg_per_s) * dt)
@@ -153,7 +156,7 @@ class Dream:
             self.lead = lead
         if renewed:
             side = self.canvas_px
-            fresh = initial_canvas(side, self.seed * 1_000_003 + step + 500_000_000)
+            fresh = initial_canvas(side, self._keyframe_seed(FRESH_LAYOUT))
             self.h = renew(self.h.view(1, 3, side, side), self.params.renew,
                            fresh.to(self.device)).flatten(1)
         score = self._advance(objective, dt) if self.canvas else self._advance_latent(objective)
@@ -173,14 +176,18 @@ class Dream:
     def _advance(self, objective: Objective | None, dt: float) -> float:
         side = self.canvas_px
         z = move(self.h.view(1, 3, side, side), view_for(self.params, dt))
-        # Each keyframe's noise comes from its own seed, so a recording can re-simulate it.
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
+        g = torch.Generator().manual_seed(self._keyframe_seed(NOISE))
         score = 0.0
         for _ in range(self.params.steps_per_keyframe):
             result = canvas_step(z, objective, self.params, g)
             z, score = result.z, float(result.score[0])
         self.h = z.flatten(1)
         return score
+
+    def _keyframe_seed(self, purpose: int) -> int:
+        """The seed of one random draw of this keyframe: each keyframe's randomness comes from
+        the dream's seed and counter alone, so a recording can re-simulate it."""
+        return self.seed * 1_000_003 + self.step + purpose
 
     def _advance_latent(self, objective: Objective | None) -> float:
         score = 0.0

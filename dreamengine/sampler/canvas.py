@@ -10,8 +10,9 @@ where ``g`` is the gradient of the class objective with respect to ``z`` through
 *view* of the canvas — the picture resampled (antialiased) to ``view_px``, then randomly shifted,
 scaled and rotated (transformation robustness) — and ``P`` the ``1/f^α`` Fourier
 preconditioner, so that ``lr`` is the RMS change the class term makes per step
-whatever the network's gradient scale. Seeing the canvas smaller than it is makes the network
-draw its objects larger and smoother on it, and costs less. Afterwards each colour channel is
+whatever the network's gradient scale (a view smaller than the canvas is cheaper and draws
+larger, smoother objects, but was judged less recognisable, so the default is the whole
+canvas). Afterwards each colour channel is
 renormalised to a fixed spread about its mean, which keeps full colour and contrast (without it
 the canvas greys out).
 
@@ -21,6 +22,7 @@ only: no I/O, threads or display here.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -71,11 +73,16 @@ def frequencies(side: int, device: torch.device | str = "cpu") -> torch.Tensor:
     return torch.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
 
 
+@functools.lru_cache(maxsize=8)
+def _spectral_scale(side: int, alpha: float, device: torch.device) -> torch.Tensor:
+    """``1 / max(f, 1)^α`` per ``rfft2`` bin; the same for every step, so made once."""
+    return frequencies(side, device).clamp_min(1.0).pow(-alpha)
+
+
 def precondition(g: torch.Tensor, alpha: float) -> torch.Tensor:
     """Scale each spatial frequency ``f`` of ``g`` ``[B, C, S, S]`` by ``1 / max(f, 1)^α``:
     coarse structure moves first, fine detail follows (the 1/f prior of natural images)."""
-    side = g.shape[-1]
-    scale = frequencies(side, g.device).clamp_min(1.0).pow(-alpha)
+    scale = _spectral_scale(g.shape[-1], alpha, g.device)
     return torch.fft.irfft2(torch.fft.rfft2(g) * scale, s=g.shape[-2:])
 
 

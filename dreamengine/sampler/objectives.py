@@ -142,10 +142,15 @@ def heatmap_objective(heatmaps: Callable[[torch.Tensor], torch.Tensor], weights:
     if rival_classes is not None:
         rivals[rival_classes:] = False
 
+    masks_by_shape: dict[tuple[int, int], list[torch.Tensor]] = {}  # the same every step
+
     def objective(image: torch.Tensor) -> torch.Tensor:
         maps = heatmaps(image).float()
         score = torch.zeros(maps.shape[0], device=maps.device)
-        masks = [box_mask(b, (maps.shape[2], maps.shape[3]), maps.device) for b in boxes]
+        shape = (maps.shape[2], maps.shape[3])
+        if shape not in masks_by_shape:
+            masks_by_shape[shape] = [box_mask(b, shape, maps.device) for b in boxes]
+        masks = masks_by_shape[shape]
         for k, mask in zip(wanted, masks, strict=True):
             score = score + float(weights[k]) * top_mean(maps[:, k], fraction, mask)
             if spatial and len(wanted) > 1:
