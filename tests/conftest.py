@@ -11,6 +11,11 @@ import pytest
 import soundfile as sf
 import torch
 
+# torchvision pulls in triton, whose bundled LLVM segfaults on import once Mesa's llvmpipe (a
+# GL context) is loaded in the same process. The product always loads its networks before GL;
+# the tests mix both in one process, so torchvision comes first here.
+import torchvision  # noqa: F401 - imported for its side effect, see above
+
 from dreamengine.audio.synthetic import clicks, noise, sine
 
 

@@ -1,5 +1,6 @@
 """Audio files, resampling and the ring buffer."""
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -51,3 +52,76 @@ def test_ring_buffer_round_trip_and_overflow_accounting() -> None:
     assert ring.overflows == 1 and ring.lost_samples == 2
     np.testing.assert_array_equal(ring.read(), np.arange(6, 16))
     assert ring.available() == 0
+
+
+@pytest.mark.parametrize(("from_sr", "to_sr"), [(44100, 16000), (48000, 16000), (8000, 16000),
+                                                (22050, 16000), (16000, 16000)])
+def test_block_resampling_equals_whole_file_resampling(from_sr: int, to_sr: int) -> None:
+    from scipy.signal import resample_poly  # noqa: F401 - the reference below uses it
+
+    from dreamengine.audio.file import StreamResampler, resample
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(int(from_sr * 3.3)).astype(np.float32)
+    stream = StreamResampler(from_sr, to_sr, block=4000)
+    pieces, start = [], 0
+    while start < len(x):  # uneven pushes, as a decoder hands them out
+        n = int(rng.integers(1, 9000))
+        pieces.append(stream.push(x[start : start + n]))
+        start += n
+    pieces.append(stream.flush())
+    whole = resample(x, from_sr, to_sr)
+    got = np.concatenate(pieces)
+    assert len(got) == len(whole)
+    np.testing.assert_allclose(got, whole, atol=1e-5)
+
+
+def test_file_source_decodes_only_what_it_is_asked_for(tmp_path: Path) -> None:
+    """A long file starts at once: reading its first second decodes one block, not the file."""
+    from dreamengine.audio.file import BLOCK_S
+
+    path = tmp_path / "long.wav"
+    seconds = 120
+    with sf.SoundFile(path, "w", 44100, 1, "PCM_16") as f:
+        for _ in range(seconds):
+            f.write(sine(440, 1.0, 44100) * 0.5)
+    src = FileSource(path, AudioConfig(sr=16000))
+    assert src.duration == pytest.approx(seconds)
+    first = src.read_until(1.0)
+    assert len(first) == 16000
+    assert src._reader._file is not None  # the decoder's position is the point
+    assert src._reader._file.tell() <= 2 * BLOCK_S * 44100
+    src.close()
+
+
+def test_classify_reports_progress_over_a_file(tmp_path: Path) -> None:
+    from dreamengine.classifier import SoundCNN
+    from dreamengine.engine.classify import classify_file
+    from dreamengine.engine.config import EngineConfig
+
+    path = tmp_path / "twelve.wav"
+    sf.write(path, sine(440, 12.0, 16000), 16000)
+    config = EngineConfig()
+    seen: list[tuple[float, float | None]] = []
+    result = classify_file(path, config, SoundCNN(config.classifier).eval(),
+                           lambda done, total: seen.append((done, total)))
+    assert len(seen) >= 3 and seen[-1] == (pytest.approx(12.0), pytest.approx(12.0))
+    assert all(a[0] < b[0] for a, b in itertools.pairwise(seen))
+    assert result.window_times[-1] == pytest.approx(12.0, abs=0.2)
+
+
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
+def test_formats_soundfile_cannot_read_stream_through_ffmpeg(tmp_path: Path) -> None:
+    import subprocess
+
+    wav, m4a = tmp_path / "tone.wav", tmp_path / "tone.m4a"
+    sf.write(wav, sine(440, 3.0, 44100), 44100)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "aac", str(m4a)],
+                   check=True)
+    src = FileSource(m4a, AudioConfig(sr=16000))
+    assert src.duration == pytest.approx(3.0, abs=0.1)
+    y = np.concatenate([src.read_until(t) for t in (0.5, 1.0, 2.5)])
+    assert len(y) == 40000
+    spectrum = np.abs(np.fft.rfft(y[8000:]))
+    assert abs(np.argmax(spectrum) * 16000 / len(y[8000:]) - 440) < 2
+    src.close()

@@ -208,3 +208,18 @@ def test_sample_through_your_own_torchvision_weights(tmp_path: Path) -> None:
     proc = run_cli("sample", "--vision", "torchvision:resnet34", "--weights", weights,
                    "--class", "dog", "--out", tmp_path / "u")
     assert proc.returncode == 2 and "resnet18.pt" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.gl
+def test_live_through_your_own_torchvision_weights(clip: Path, tmp_path: Path) -> None:
+    """The window's GL must not come before torchvision's import (triton crashed after it)."""
+    weights = tmp_path / "resnet18.pt"
+    make = ("import sys, torch, torchvision; torch.manual_seed(0); "
+            "torch.save(torchvision.models.resnet18(weights=None).state_dict(), sys.argv[1])")
+    subprocess.run([sys.executable, "-c", make, str(weights)], check=True, timeout=300)
+    proc = run_cli("live", "--headless", "--input", clip, "--seconds", "0.6", "--size", "96x54",
+                   "--vision", "torchvision:resnet18", "--weights", weights,
+                   "--set", "dream.canvas_px=64")
+    assert proc.returncode == 0, proc.stderr
+    assert "showed" in proc.stderr

@@ -211,3 +211,34 @@ def test_virtual_camera_accepts_frames() -> None:
         time.sleep(0.02)
     cam.close()
     assert cam.error is None and cam.sent > 0
+
+
+@pytest.mark.slow
+@pytest.mark.gl
+def test_live_disk_full_is_said_once_and_no_line_names_a_missing_frame(
+        clip: Path, tmp_path: Path, gl_ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dreamengine.engine import load_config
+    from dreamengine.engine.live import LiveRequest, run_live
+    from dreamengine.recording import png
+
+    real, calls = png.atomic_write_bytes, {"n": 0}
+
+    def write(path: Path, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(png, "atomic_write_bytes", write)
+    out, said = tmp_path / "rec", []
+    config = load_config(None)
+    request = LiveRequest(clip, (96, 54), headless=True, record=out, seconds=1.2,
+                          record_fps=10, osc=None)
+    summary = run_live(config, request, said.append)
+    shown = said + [f"warning: {m}" for m in summary.messages]  # what the CLI prints
+    assert sum("No space left" in line for line in shown) == 1, shown
+    assert summary.recording is not None and summary.recording.stopped
+    on_disk = {p.name for p in out.glob("*.png")}
+    lines = [json.loads(x) for x in (out / "frames.jsonl").read_text().splitlines()]
+    assert len(on_disk) == 3
+    assert all(x["file"] is None or x["file"] in on_disk for x in lines)

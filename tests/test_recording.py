@@ -156,6 +156,10 @@ def test_live_recording_stops_cleanly_when_the_disk_fills(tmp_path: Path,
     assert summary.written == 2 and summary.frames >= 3
     assert names[:2] == ["frame_000000.png", "frame_000001.png"] and names[-1] is None
     assert sorted(p.name for p in (tmp_path / "s").glob("*.png")) == names[:2]
+    lines = [json.loads(line) for line in (tmp_path / "s" / "frames.jsonl").open()]
+    on_disk = {p.name for p in (tmp_path / "s").glob("*.png")}
+    assert all(line["file"] is None or line["file"] in on_disk for line in lines)
+    assert lines[2]["file"] is None  # its PNG hit the full disk: logged, but not named
 
 
 def test_offline_recording_fails_loudly_when_the_disk_fills(

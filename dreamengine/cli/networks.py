@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable
 
 from dreamengine.cli.parser import config_overrides
+from dreamengine.cli.progress import Progress
 from dreamengine.errors import DreamengineError
 from dreamengine.selection import class_weights
 
@@ -25,13 +26,16 @@ def classify_command(args: argparse.Namespace) -> int:
         print(f"dreamengine: note: {warning}", file=sys.stderr)
     failed = 0
     for path in args.files:
+        bar = Progress(f"classify {path.name}", "s of audio", args.quiet)
         try:
-            result = classify_file(path, config, model)
+            result = classify_file(path, config, model, bar.update)
         except DreamengineError as exc:
             failed += 1
             print(json.dumps({"file": str(path), "error": str(exc)}), flush=True)
             print(f"dreamengine: error: {exc}", file=sys.stderr)
             continue
+        finally:
+            bar.close()
         record: dict[str, object] = {"file": str(path), "probs": _rounded(result.labels,
                                                                           result.probs)}
         if args.windows:

@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="one JSON object per file per line (the default output)")
     classify.add_argument("--windows", action="store_true",
                           help="also give the vector of every analysis window over time")
+    classify.add_argument("--quiet", action="store_true", help="no progress on stderr")
     classify.add_argument("--config", type=Path, metavar="TOML", help="config file (TOML)")
     classify.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 

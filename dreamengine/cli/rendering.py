@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dreamengine.cli.parser import config_overrides
+from dreamengine.cli.progress import Progress
 from dreamengine.errors import DreamengineError
 
 
@@ -36,7 +37,11 @@ def render_command(args: argparse.Namespace) -> int:
     say = sayer(args.quiet)
 
     t0 = time.perf_counter()
-    summary = render_file(config, request, progress=_progress_printer(say))
+    bar = Progress("render", "frames", args.quiet)
+    try:
+        summary = render_file(config, request, progress=bar.update)
+    finally:
+        bar.close()
     for warning in summary.warnings:
         say(f"note: {warning}")
     elapsed = time.perf_counter() - t0
@@ -137,7 +142,11 @@ def replay_command(args: argparse.Namespace) -> int:
     say = sayer(args.quiet)
 
     t0 = time.perf_counter()
-    summary = replay_session(args.session, args.out, args.size, _progress_printer(say))
+    bar = Progress("replay", "frames", args.quiet)
+    try:
+        summary = replay_session(args.session, args.out, args.size, bar.update)
+    finally:
+        bar.close()
     say(f"replayed {summary.frames} frames ({summary.keyframes} keyframes) in "
         f"{time.perf_counter() - t0:.1f} s")
     _report_output(args.out, say)
@@ -177,15 +186,3 @@ def bench_command(args: argparse.Namespace) -> int:
     figures = run_all(load_config(args.config, config_overrides(args)))
     print(json.dumps(figures) if args.json else format_table(figures))
     return 0
-
-
-def _progress_printer(say: Callable[[str], None]) -> Callable[[int, int], None]:
-    state = {"last": -1}
-
-    def progress(done: int, total: int) -> None:
-        percent = 100 * done // total
-        if percent // 10 != state["last"] // 10 or done == total:
-            state["last"] = percent
-            say(f"  {done}/{total} frames")
-
-    return progress

@@ -98,6 +98,13 @@ def load_image_prior(config: EngineConfig, device: torch.device,
     return prior, {"path": None, "random_seed": config.dream.seed}
 
 
+def import_vision_backend(config: EngineConfig) -> None:
+    """Import what ``config``'s vision network needs *before* any GL context exists: torchvision
+    pulls in triton, whose bundled LLVM segfaults on import once Mesa's llvmpipe is loaded."""
+    if config.dream.backend == "canvas" and config.dream.vision.startswith("torchvision:"):
+        import dreamengine.models.torchvision_vision  # noqa: F401 - imported for the order
+
+
 def load_vision(config: EngineConfig,
                 device: torch.device) -> tuple[VisionModel, dict[str, object]]:
     """The vision network the canvas dream climbs, and a record of its source."""

@@ -8,13 +8,14 @@ of them), with ``music`` kept at or above its children.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from dreamengine.audio import read_audio
+from dreamengine.audio.file import AudioReader
 from dreamengine.classifier import SoundCNN, StreamingClassifier, clip_probs
 from dreamengine.engine.config import EngineConfig
 from dreamengine.features import StreamingLogMel
@@ -28,17 +29,30 @@ class ClipProbs:
     window_probs: np.ndarray  # [n_windows, n_labels]
 
 
-def classify_file(path: Path, config: EngineConfig, model: SoundCNN) -> ClipProbs:
-    """Classify one audio file; raises DreamengineError if it cannot be read."""
-    samples = read_audio(path, config.audio.sr)
+def classify_file(path: Path, config: EngineConfig, model: SoundCNN,
+                  progress: Callable[[float, float | None], None] | None = None) -> ClipProbs:
+    """Classify one audio file, decoded block by block (memory does not grow with its length);
+    ``progress(seconds_heard, duration_or_None)`` after each block. Raises DreamengineError if
+    it cannot be read."""
+    reader = AudioReader(path, config.audio.sr)
     mel = StreamingLogMel(config.features)
     stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"))
-    frames = mel.push(samples)
-    vectors = stream.push(frames)
+    vectors: list[np.ndarray] = []
+    n_frames, heard, duration = 0, 0, reader.duration
+    try:
+        for block in reader.blocks():
+            frames = mel.push(block)
+            n_frames += len(frames)
+            vectors += stream.push(frames)
+            heard += len(block)
+            if progress is not None:
+                progress(heard / config.audio.sr, duration)
+    finally:
+        reader.close()
     if not vectors:  # shorter than one hop: classify what there is
         vectors = [stream.classify(stream.window)]
     hop_s = config.features.hop_length / config.features.sr
-    first = config.classifier.hop_frames if len(frames) >= config.classifier.hop_frames else 0
+    first = config.classifier.hop_frames if n_frames >= config.classifier.hop_frames else 0
     times = (first + np.arange(len(vectors)) * config.classifier.hop_frames) * hop_s
     times = times + config.features.n_fft / config.features.sr  # a frame ends n_fft after it starts
     window_probs = np.stack(vectors)

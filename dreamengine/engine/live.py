@@ -22,7 +22,12 @@ import torch
 from dreamengine.audio import FileSource
 from dreamengine.audio.live import LiveSource, find_input_device
 from dreamengine.clock import WallClock
-from dreamengine.engine.build import load_models, make_dream, resolve_device
+from dreamengine.engine.build import (
+    import_vision_backend,
+    load_models,
+    make_dream,
+    resolve_device,
+)
 from dreamengine.engine.config import EngineConfig
 from dreamengine.engine.console import Console
 from dreamengine.engine.control import Controls
@@ -123,6 +128,7 @@ def run_live(config: EngineConfig, request: LiveRequest,
         source: FileSource | LiveSource = open_source(config, request, say)
     else:
         find_input_device(request.device)  # a missing device fails now, listing the devices
+    import_vision_backend(config)  # torchvision must load before GL does (see there)
     surface = Surface(request)  # the window comes before any EGL context (X BadAccess)
     torch.set_num_threads(config.dream.torch_threads)
     device = resolve_device(config.dream.device)
@@ -164,7 +170,7 @@ def run_live(config: EngineConfig, request: LiveRequest,
 
             delay = np.zeros(round(max(request.av_offset_ms, 0.0) / 1000 * source.sr),
                              np.float32)
-            play(np.concatenate([delay, source.samples]), source.sr)
+            play(np.concatenate([delay, source.samples()]), source.sr)
         with stop_on_signals(loop, say):
             loop.run()
     finally:
@@ -176,15 +182,14 @@ def run_live(config: EngineConfig, request: LiveRequest,
             from dreamengine.audio.live import stop_playing
 
             stop_playing()
-        if not isinstance(source, FileSource):
-            source.close()
+        source.close()
         worker.stop()
         if camera is not None:
             camera.close()
         summary = loop.summary()
         if recorder is not None:
             summary.recording = recorder.close()
-            if summary.recording.stopped:
+            if summary.recording.stopped and not loop.stopped_said:  # said once, not twice
                 summary.messages.append(summary.recording.stopped)
         renderer.release()
         surface.close()
@@ -259,8 +264,8 @@ class _Loop:
         self.worker, self.camera, self.say = worker, camera, say
         self.hearing = Hearing(source, config, models)
         self.source = source
-        length = source.duration if isinstance(source, FileSource) else float("inf")
-        self.duration = request.seconds or length
+        self.duration = request.seconds or (
+            source.duration if isinstance(source, FileSource) else float("inf"))
         classes = tuple(dict.fromkeys(models.image.labels + models.sound.config.labels))
         self.controls = Controls(config, classes)
         midi_map = MidiMap()

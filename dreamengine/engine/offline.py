@@ -132,6 +132,14 @@ def render_file(config: EngineConfig, request: RenderRequest,
                 progress: Callable[[int, int], None] | None = None) -> RenderSummary:
     """Render ``request.input`` into ``request.out_dir``; see the module docstring."""
     source = FileSource(request.input, config.audio)
+    try:
+        return _render(source, config, request, progress)
+    finally:
+        source.close()
+
+
+def _render(source: FileSource, config: EngineConfig, request: RenderRequest,
+            progress: Callable[[int, int], None] | None) -> RenderSummary:
     torch.set_num_threads(config.dream.torch_threads)
     device = resolve_device(config.dream.device)
     models = load_models(config, device)

@@ -67,7 +67,7 @@ class PngSequenceWriter:
         self.error: OSError | None = None
         self._slots = threading.Semaphore(config.max_pending)
         self._pool = ThreadPoolExecutor(config.encoder_threads, thread_name_prefix="png")
-        self._futures: list[Future[None]] = []
+        self._futures: list[Future[bool]] = []
         self._lock = threading.Lock()
 
     @staticmethod
@@ -76,25 +76,30 @@ class PngSequenceWriter:
 
     def submit(self, index: int, rgb: np.ndarray) -> str | None:
         """Queue ``[H, W, 3]`` uint8 for writing; returns its file name, or None if dropped."""
+        return None if self.queue(index, rgb) is None else self.filename(index)
+
+    def queue(self, index: int, rgb: np.ndarray) -> Future[bool] | None:
+        """Queue a frame; the future says whether it reached the disk (None: dropped now)."""
         if self.error is not None or not self._slots.acquire(blocking=self.block):
             self.dropped += 1
             return None
-        name = self.filename(index)
-        future = self._pool.submit(self._encode, self.out_dir / name, rgb.copy())
+        future = self._pool.submit(self._encode, self.out_dir / self.filename(index), rgb.copy())
         self._futures = [f for f in self._futures if not f.done()] + [future]
-        return name
+        return future
 
-    def _encode(self, path: Path, rgb: np.ndarray) -> None:
+    def _encode(self, path: Path, rgb: np.ndarray) -> bool:
         try:
             atomic_write_bytes(path, encode_png(rgb, self.config.png_level))
             with self._lock:
                 self.written += 1
+            return True
         except OSError as exc:
             with self._lock:
                 self.error = self.error or exc
                 self.dropped += 1
             if self.block:
                 raise
+            return False
         finally:
             self._slots.release()
 

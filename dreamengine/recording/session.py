@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import deque
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +70,8 @@ class SessionRecorder:
         self._last_step: int | None = None
         self._audio: sf.SoundFile | None = None
         self._saved = 0  # frames offered for saving: names stay contiguous when live skips some
+        # frame lines wait here until their PNG is on disk (or failed: then ``file`` is null)
+        self._pending: deque[tuple[dict[str, Any], str | None, Future[bool] | None]] = deque()
 
     def keyframe(self, record: dict[str, Any], latent: np.ndarray) -> None:
         """Log a keyframe (``record`` holds index, t, target) and append its latent."""
@@ -106,15 +111,33 @@ class SessionRecorder:
         self._guard(write)
 
     def frame(self, record: dict[str, Any], rgb: np.ndarray | None) -> str | None:
-        """Queue a frame's PNG (``rgb`` None: not written) and log it; returns the file name."""
+        """Queue a frame's PNG (``rgb`` None: not written) and log it once the PNG is on disk
+        (a frame whose PNG could not be written is logged with ``file`` null); returns the
+        file name it will have."""
         if self.stopped is None and self._writer.error is not None:
+            self._log_frames(wait=True)
             self._stop(self._writer.error)
-        name = None
+        name, future = None, None
         if rgb is not None and self.stopped is None:
-            name = self._writer.submit(self._saved, rgb)
+            future = self._writer.queue(self._saved, rgb)
+            name = None if future is None else self._writer.filename(self._saved)
             self._saved += 1
-        self._guard(lambda: self._frames.write({"file": name, **record}))
+        self._pending.append((record, name, future))
+        self._log_frames(wait=False)
         return name
+
+    def _log_frames(self, wait: bool) -> None:
+        """Write the waiting frame lines, in order, whose PNG has been written or has failed."""
+        while self._pending:
+            record, name, future = self._pending[0]
+            if future is not None and not future.done():
+                if not wait:
+                    return
+                wait_for([future])
+            self._pending.popleft()
+            written = future is not None and future.exception() is None and future.result()
+            line = {"file": name if written else None, **record}
+            self._guard(lambda line=line: self._frames.write(line))
 
     def _guard(self, write: Any) -> None:
         if self.stopped is not None:
@@ -141,6 +164,7 @@ class SessionRecorder:
         except OSError as exc:
             raise DreamengineError(f"cannot write frames to {self.out_dir}: {exc}") from None
         finally:
+            self._log_frames(wait=True)
             for f in (self._frames, self._keyframes, self._latents, self._audio):
                 with contextlib.suppress(OSError, RuntimeError):
                     if f is not None:
