@@ -25,6 +25,9 @@ def save_checkpoint(payload: dict[str, Any], path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
+            mask = os.umask(0o022)  # the usual 0666-less-umask mode, not mkstemp's 0600
+            os.umask(mask)
+            os.fchmod(f.fileno(), 0o666 & ~mask)
             torch.save(payload, f)
         os.replace(tmp, path)
     except BaseException:

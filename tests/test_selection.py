@@ -84,17 +84,20 @@ def test_only_other_or_silence_drifts() -> None:
 
 def test_shipped_class_maps_cover_the_vocabulary() -> None:
     from dreamengine.models.centernet import CenterNetConfig
+    from dreamengine.models.heatmap_head import HeatmapHead
     from dreamengine.models.vision import PATTERNS
 
     latent = load_class_map(priors_dir() / "class_map_latent.toml", LABELS, LABELS)
     assert latent.targets("other") == ()
     assert all(latent.targets(n) == ((n, 1.0),) for n in LABELS if n != "other")
-    vision = CenterNetConfig().labels + PATTERNS
+    head = HeatmapHead.load(priors_dir() / "vision" / "head.pt").labels
+    vision = CenterNetConfig().labels + head + PATTERNS
     canvas = load_class_map(priors_dir() / "class_map.toml", LABELS, vision)
     assert canvas.targets("other") == ()
     assert all(canvas.targets(n) for n in LABELS if n != "other")  # every label is dreamed
     assert canvas.targets("dog") == (("dog", 1.0),)
     assert {name for name, _ in canvas.targets("farm_animal")} == {"cow", "sheep", "horse"}
+    assert canvas.targets("keys") == (("keyboard_instrument", 1.0),)  # the extra head's class
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -20,6 +20,7 @@ from dreamengine.selection import ClassMap, load_class_map
 SHIPPED_IMAGE_PRIOR = Path("image") / "prior.pt"
 SHIPPED_SOUND_CLASSIFIER = Path("sound") / "classifier.pt"
 SHIPPED_VISION = Path("vision") / "centernet.pt"
+SHIPPED_VISION_HEAD = Path("vision") / "head.pt"  # instruments, fire, tools, emergency vehicles
 SHIPPED_CLASS_MAP = Path("class_map.toml")  # sound labels → COCO classes and patterns
 SHIPPED_LATENT_CLASS_MAP = Path("class_map_latent.toml")  # → the emoji prior's labels
 SHIPPED_IMAGENET_CLASS_MAP = Path("class_map_imagenet.toml")  # → ImageNet label groups
@@ -122,10 +123,26 @@ def load_vision(config: EngineConfig,
                      "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
                      "labels": str(labels)}
     path = Path(config.paths.vision) if config.paths.vision else priors_dir() / SHIPPED_VISION
-    net = VisionNet.load(path, device)
+    head = vision_head_path(config)
+    net = VisionNet.load(path, device, head=head)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return net, {"backend": "canvas", "vision": "centernet", "path": str(path),
-                 "sha256": digest}
+                 "sha256": digest, "head": None if head is None else str(head),
+                 "head_sha256": None if head is None else _sha256(head)}
+
+
+def vision_head_path(config: EngineConfig) -> Path | None:
+    """The extra head's checkpoint: the configured file, the shipped one, or None."""
+    if config.paths.vision_head == "none":
+        return None
+    if config.paths.vision_head:
+        return Path(config.paths.vision_head)
+    shipped = priors_dir() / SHIPPED_VISION_HEAD
+    return shipped if shipped.is_file() else None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def make_dream(config: EngineConfig, models: Models, device: torch.device) -> Dream:

@@ -41,6 +41,7 @@ class PathsConfig:
 
     image_prior: str = ""  # image prior bundle (.pt), for dream.backend = "latent"
     vision: str = ""  # CenterNet checkpoint (.pt), for dream.backend = "canvas"
+    vision_head: str = ""  # extra heatmap head (.pt) on CenterNet; "none": the detector alone
     vision_weights: str = ""  # state dict for dream.vision = "torchvision:ARCH" (yours)
     vision_labels: str = ""  # label → ImageNet indices TOML (default priors/imagenet_labels.toml)
     sound_classifier: str = ""  # sound classifier checkpoint (.pt)

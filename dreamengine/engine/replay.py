@@ -116,7 +116,9 @@ def _rebuild_prior(meta: dict[str, Any], config: EngineConfig,
     source = meta.get("image_prior", {})
     if meta.get("dream_backend") == "canvas":
         if source.get("vision", "centernet") == "centernet":
-            recorded = {"paths.vision": source["path"]}
+            # a session from before the extra head (no "head" key) replays without one
+            recorded = {"paths.vision": source["path"],
+                        "paths.vision_head": source.get("head") or "none"}
         else:
             recorded = {"dream.vision": source["vision"], "paths.vision_weights": source["path"],
                         "paths.vision_labels": source["labels"]}
@@ -137,3 +139,7 @@ def _check_same(source: dict[str, Any], now: dict[str, Any]) -> None:
         raise DreamengineError(
             f"the session was recorded with image model {source['path']} (sha256 "
             f"{source['sha256'][:12]}…), which has changed since; replay needs that file")
+    if source.get("head_sha256") and now.get("head_sha256") != source["head_sha256"]:
+        raise DreamengineError(
+            f"the session was recorded with vision head {source['head']} (sha256 "
+            f"{source['head_sha256'][:12]}…), which has changed since; replay needs that file")

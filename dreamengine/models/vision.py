@@ -1,11 +1,12 @@
-"""The vision network the canvas dream climbs: COCO heatmaps plus deep-dream pattern maps.
+"""The vision network the canvas dream climbs: COCO heatmaps, a trained extra head, patterns.
 
 :class:`VisionNet` wraps the photo-trained :class:`CenterNet` and answers one question for the
 dream: per image class, a map of how strongly each place of the picture shows it. The 80 COCO
-classes come from the detector's heatmap logits (stride 4). Labels COCO lacks (music and its
-instruments, explosions) have no trained head yet: each gets a *pattern* — the mean of its own
-fixed group of the backbone's stride-16 channels (``c4``), the classic deep-dream objective — so
-different instruments raise different textures, honestly named ``pattern_*`` rather than drawn.
+classes come from the detector's heatmap logits (stride 4). Picture classes COCO lacks
+(instruments, emergency vehicles, fire, hand tools) come from a :class:`HeatmapHead` trained on
+the frozen backbone's features, when one is given. Last come the *patterns* — each the mean of
+its own fixed group of the backbone's stride-16 channels (``c4``), the classic deep-dream
+objective — honestly named ``pattern_*``: textures, not things, for labels nothing draws.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dreamengine.models.centernet import CenterNet
+from dreamengine.models.heatmap_head import HeatmapHead
 
 PATTERNS = ("pattern_music", "pattern_drums", "pattern_guitar", "pattern_keys",
             "pattern_strings", "pattern_brass", "pattern_woodwind", "pattern_explosion")
@@ -28,11 +30,13 @@ class VisionNet(nn.Module):
     """Per-class score maps of RGB images; frozen, eval mode."""
 
     def __init__(self, detector: CenterNet, patterns: tuple[str, ...] = PATTERNS,
-                 seed: int = 0) -> None:
+                 seed: int = 0, head: HeatmapHead | None = None) -> None:
         super().__init__()
         self.detector = detector.eval().requires_grad_(False)
+        self.head = head.eval().requires_grad_(False) if head is not None else None
         self.patterns = patterns
-        self.n_detector = len(detector.labels)
+        # classes that are things (COCO + head): the rivals a new target pushes down
+        self.n_detector = len(detector.labels) + len(self.head_labels)
         channels = 88
         per = channels // max(1, len(patterns))
         order = torch.randperm(channels, generator=torch.Generator().manual_seed(seed))
@@ -41,15 +45,22 @@ class VisionNet(nn.Module):
                              persistent=False)
 
     @property
+    def head_labels(self) -> tuple[str, ...]:
+        return self.head.labels if self.head is not None else ()
+
+    @property
     def labels(self) -> tuple[str, ...]:
-        """The COCO classes (in the detector's order), then the patterns."""
-        return tuple(self.detector.labels) + self.patterns
+        """The COCO classes (in the detector's order), the head's classes, then the patterns."""
+        return tuple(self.detector.labels) + self.head_labels + self.patterns
 
     def heatmaps(self, rgb: torch.Tensor) -> torch.Tensor:
         """``[B, 3, S, S]`` RGB 0..1 (S a multiple of 32) → ``[B, K, S/4, S/4]`` score maps:
-        heatmap logits for the detector's classes, scaled pattern means for the rest."""
+        heatmap logits for the detector's and the head's classes, scaled pattern means for the
+        rest."""
         features = self.detector.features(rgb * 255.0)
         logits = self.detector.cls(features["head"])
+        if self.head is not None:
+            logits = torch.cat([logits, self.head(features)], dim=1)
         if not self.patterns:
             return logits
         deep = features[PATTERN_LAYER]
@@ -64,6 +75,9 @@ class VisionNet(nn.Module):
         return self.heatmaps(rgb)
 
     @classmethod
-    def load(cls, path: Path, device: torch.device | str = "cpu") -> VisionNet:
-        """The shipped (or a user's) CenterNet checkpoint, wrapped."""
-        return cls(CenterNet.load(path, device)).to(device)
+    def load(cls, path: Path, device: torch.device | str = "cpu",
+             head: Path | None = None) -> VisionNet:
+        """The shipped (or a user's) CenterNet checkpoint, wrapped, with an extra head's
+        checkpoint when one is named."""
+        extra = HeatmapHead.load(head, device) if head is not None else None
+        return cls(CenterNet.load(path, device), head=extra).to(device)
