@@ -76,6 +76,17 @@ def chain(net: VisionNet, minutes: float, segment_s: float, rate: float,
     return ends
 
 
+def write_sheet(path: Path, images: list[np.ndarray], columns: int = 10) -> None:
+    """Up to 30 segment ends, evenly spaced over the chain, as one contact sheet."""
+    pick = images[:: max(1, len(images) // 30)][:30]
+    side = pick[0].shape[0]
+    rows = (len(pick) + columns - 1) // columns
+    sheet = Image.new("RGB", (columns * side, rows * side))
+    for i, im in enumerate(pick):
+        sheet.paste(Image.fromarray(im), ((i % columns) * side, (i // columns) * side))
+    sheet.save(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=Path, help="a folder of .jpg photos to compare with")
@@ -84,6 +95,7 @@ def main() -> None:
     parser.add_argument("--segment-s", type=float, default=6.0)
     parser.add_argument("--rate", type=float, default=12.0, help="keyframes per dream second")
     parser.add_argument("--size", type=int, default=192)
+    parser.add_argument("--sheet", type=Path, help="write the chain's segment ends here (PNG)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     net = VisionNet.load(priors_dir() / "vision" / "centernet.pt")
@@ -97,6 +109,8 @@ def main() -> None:
     third = max(1, len(ends) // 3)
     print(row("chain, first third", [im for _, im, _ in ends[:third]]))
     print(row("chain, last third", [im for _, im, _ in ends[-third:]]))
+    if args.sheet is not None:
+        write_sheet(args.sheet, [im for _, im, _ in ends])
     finite = all(ok for _, _, ok in ends)
     print(f"\nchain: {args.minutes:g} min of dream time, {len(ends)} segments, state finite "
           f"throughout: {finite}; wall time {time.perf_counter() - started:.0f} s")
