@@ -59,11 +59,11 @@ def test_ring_buffer_round_trip_and_overflow_accounting() -> None:
 def test_block_resampling_equals_whole_file_resampling(from_sr: int, to_sr: int) -> None:
     from scipy.signal import resample_poly  # noqa: F401 - the reference below uses it
 
-    from dreamengine.audio.file import StreamResampler, resample
+    from dreamengine.audio.file import BlockResampler, resample
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal(int(from_sr * 3.3)).astype(np.float32)
-    stream = StreamResampler(from_sr, to_sr, block=4000)
+    stream = BlockResampler(from_sr, to_sr, block=4000)
     pieces, start = [], 0
     while start < len(x):  # uneven pushes, as a decoder hands them out
         n = int(rng.integers(1, 9000))

@@ -252,6 +252,13 @@ def test_light_commands_do_not_import_torch() -> None:
     code = ("import sys, dreamengine.cli, dreamengine.engine.osc; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    heavy = ("torch", "scipy.signal", "scipy.fft")  # `config`, --list-devices: none is needed
+    for command in (["config"], ["live", "--list-devices"]):
+        code = ("import sys; from dreamengine.cli import main; main(sys.argv[1:]); "
+                f"sys.exit(1 if [m for m in {heavy!r} if m in sys.modules] else 0)")
+        done = subprocess.run([sys.executable, "-c", code, *command], capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, (command, done.stderr)
 
 
 def test_missing_midi_input_lists_what_there_is() -> None:

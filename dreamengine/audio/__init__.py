@@ -1,6 +1,25 @@
-"""Audio sources: files, synthetic test signals and (later) live capture, all mono float32."""
+"""Audio sources: files, synthetic test signals and live capture, all mono float32.
 
-from dreamengine.audio.file import AudioConfig, FileSource, read_audio
-from dreamengine.audio.ring import RingBuffer
+The names below load on first use, so reading the configuration (``dreamengine config``)
+does not import torch, scipy or soundfile.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dreamengine.audio.config import AudioConfig
+    from dreamengine.audio.file import FileSource, read_audio
+    from dreamengine.audio.ring import RingBuffer
+
+_HOMES = {"AudioConfig": "config", "FileSource": "file", "RingBuffer": "ring", "read_audio": "file"}
 
 __all__ = ["AudioConfig", "FileSource", "RingBuffer", "read_audio"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'dreamengine.audio' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"dreamengine.audio.{_HOMES[name]}"), name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from math import ceil, gcd
 from pathlib import Path
 
@@ -19,17 +18,10 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from dreamengine.audio.config import AudioConfig
 from dreamengine.errors import DreamengineError
 
 BLOCK_S = 5.0  # s of audio decoded per block
-
-
-@dataclass(frozen=True)
-class AudioConfig:
-    """How audio enters the pipeline."""
-
-    sr: int = 16000  # Hz, the rate every stage after the source works at
-    block_size: int = 480  # samples handed on per read in streaming use (30 ms at 16 kHz)
 
 
 def read_audio(path: Path | str, sr: int) -> np.ndarray:
@@ -50,7 +42,7 @@ def resample(mono: np.ndarray, from_sr: int, to_sr: int) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-class StreamResampler:
+class BlockResampler:
     """:func:`resample` applied block by block, with the same output as on the whole signal.
 
     Each block is resampled with ``margin`` input samples of context on both sides (more than
@@ -143,7 +135,7 @@ class AudioReader:
     def _read_first(self) -> np.ndarray:
         """The first block, read now so an unreadable or empty file fails at once."""
         if self._file is not None:
-            self._resampler = StreamResampler(self._file.samplerate, self.sr)
+            self._resampler = BlockResampler(self._file.samplerate, self.sr)
             first = self._next_soundfile_block()
         else:
             first = self._next_pipe_block()

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 import sounddevice as sd
-from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from dreamengine.audio.file import AudioConfig
+from dreamengine.audio.config import AudioConfig
 from dreamengine.audio.ring import RingBuffer
 from dreamengine.errors import DreamengineError
 
@@ -71,6 +70,10 @@ class StreamResampler:
         self.ratio = from_sr / to_sr
         self._sos = None
         if from_sr > to_sr:
+            # scipy here, not at the top: ``live --list-devices`` should not wait for it
+            from scipy.signal import butter, sosfilt, sosfilt_zi
+
+            self._sosfilt = sosfilt
             self._sos = butter(8, 0.45 * to_sr, fs=from_sr, output="sos")
             self._zi = sosfilt_zi(self._sos) * 0.0
         self._pos = 0.0  # position of the next output sample, in input samples from _last
@@ -80,7 +83,7 @@ class StreamResampler:
         if self.ratio == 1.0:
             return block
         if self._sos is not None:
-            block, self._zi = sosfilt(self._sos, block, zi=self._zi)
+            block, self._zi = self._sosfilt(self._sos, block, zi=self._zi)
         x = np.concatenate([self._last, block.astype(np.float32)])
         n_out = max(0, math.floor((len(x) - 1 - self._pos) / self.ratio) + 1)
         positions = self._pos + self.ratio * np.arange(n_out)

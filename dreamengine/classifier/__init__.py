@@ -1,7 +1,31 @@
-"""Sound-event classifier: a small multi-label CNN over log-mel windows, run every few hops."""
+"""Sound-event classifier: a small multi-label CNN over log-mel windows, run every few hops.
 
-from dreamengine.classifier.clip import clip_probs
-from dreamengine.classifier.model import ClassifierConfig, SoundCNN
-from dreamengine.classifier.stream import StreamingClassifier
+The names below load on first use, so reading the configuration (``dreamengine config``)
+does not import torch, scipy or soundfile.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dreamengine.classifier.clip import clip_probs
+    from dreamengine.classifier.config import ClassifierConfig
+    from dreamengine.classifier.model import SoundCNN
+    from dreamengine.classifier.stream import StreamingClassifier
+
+_HOMES = {
+    "ClassifierConfig": "config",
+    "SoundCNN": "model",
+    "StreamingClassifier": "stream",
+    "clip_probs": "clip",
+}
 
 __all__ = ["ClassifierConfig", "SoundCNN", "StreamingClassifier", "clip_probs"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'dreamengine.classifier' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"dreamengine.classifier.{_HOMES[name]}"), name)

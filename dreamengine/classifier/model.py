@@ -11,7 +11,6 @@ fills only the newest ~150 ms of the window still drives its logit (detection la
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,7 @@ import torch
 from torch import nn
 
 from dreamengine.checkpoint import load_checkpoint
-from dreamengine.vocabulary import LABELS
-
-
-@dataclass(frozen=True)
-class ClassifierConfig:
-    """Shape of the sound CNN and how often it runs."""
-
-    n_mels: int = 64  # mel bands in
-    window_frames: int = 64  # mel frames per analysis window (0.64 s at a 10 ms hop)
-    hop_frames: int = 3  # mel frames between classifications (30 ms at a 10 ms hop)
-    width: int = 16  # channels of the first conv block; doubles per block (4 blocks)
-    labels: tuple[str, ...] = LABELS  # the classes, in output order
+from dreamengine.classifier.config import ClassifierConfig
 
 
 class SoundCNN(nn.Module):

@@ -22,23 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dreamengine.features.melspec import MelConfig, hz_to_mel, mel_to_hz
-
-
-@dataclass(frozen=True)
-class DynamicsConfig:
-    """How loudness and onsets are measured."""
-
-    bass_hz: float = 250.0  # Hz, top of the bass band
-    treble_hz: float = 2000.0  # Hz, bottom of the treble band
-    range_db: float = 40.0  # dB below the running peak that maps to level 0
-    gate_db: float = -50.0  # dB (of mean mel power); quieter is silence
-    peak_release_s: float = 8.0  # s, time constant with which the peak follower falls
-    onset_k: float = 6.5  # running deviations above the running mean that make an onset
-    onset_min_flux: float = 0.2  # mean log-power rise (nepers) an onset needs at least
-    onset_gap_s: float = 0.08  # s, shortest time between two onsets
-    onset_stats_s: float = 1.0  # s, time constant of the flux mean and deviation
-    pulse_decay_s: float = 0.15  # s, time constant of the pulse envelope
+from dreamengine.features.config import DynamicsConfig, MelConfig
+from dreamengine.features.melspec import hz_to_mel, mel_to_hz
 
 
 @dataclass(frozen=True)

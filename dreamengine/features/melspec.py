@@ -8,24 +8,11 @@ Frames are not centred (a stream cannot look ahead), so frame ``i`` covers sampl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike
 
-
-@dataclass(frozen=True)
-class MelConfig:
-    """Log-mel parameters (librosa's names)."""
-
-    sr: int = 16000  # Hz
-    n_fft: int = 512  # samples per analysis window (32 ms at 16 kHz)
-    hop_length: int = 160  # samples between frames (10 ms at 16 kHz)
-    n_mels: int = 64  # mel bands
-    fmin: float = 50.0  # Hz, lowest band edge
-    fmax: float = 8000.0  # Hz, highest band edge (≤ sr / 2)
-    log_floor: float = 1e-6  # added to mel power before the log
+from dreamengine.features.config import MelConfig
 
 
 def hz_to_mel(f: ArrayLike) -> np.ndarray:

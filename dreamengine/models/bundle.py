@@ -8,7 +8,6 @@ turns a missing, corrupt or mismatched file into a :class:`DreamengineError` nam
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +15,10 @@ import torch
 from torch import nn
 
 from dreamengine.checkpoint import load_checkpoint, save_checkpoint
-from dreamengine.models.condition import ConditionConfig, ConditionNet
-from dreamengine.models.generator import Generator, GeneratorConfig
-from dreamengine.models.latent_prior import LatentPrior, LatentPriorConfig
-
-
-@dataclass(frozen=True)
-class ImagePriorConfig:
-    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
-    prior: LatentPriorConfig = field(default_factory=LatentPriorConfig)
-    condition: ConditionConfig = field(default_factory=ConditionConfig)
-
-    def __post_init__(self) -> None:
-        if self.generator.latent_dim != self.prior.latent_dim:
-            raise ValueError(
-                f"generator latent_dim {self.generator.latent_dim} != prior latent_dim "
-                f"{self.prior.latent_dim}"
-            )
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> ImagePriorConfig:
-        cond = dict(raw["condition"])
-        cond["labels"] = tuple(cond["labels"])
-        return cls(GeneratorConfig(**raw["generator"]), LatentPriorConfig(**raw["prior"]),
-                   ConditionConfig(**cond))
+from dreamengine.models.condition import ConditionNet
+from dreamengine.models.configs import ImagePriorConfig
+from dreamengine.models.generator import Generator
+from dreamengine.models.latent_prior import LatentPrior
 
 
 class ImagePrior(nn.Module):

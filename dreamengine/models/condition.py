@@ -11,22 +11,11 @@ little more than the 64 px one, and the class gradient reaching G carries no pix
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dreamengine.vocabulary import LABELS
-
-
-@dataclass(frozen=True)
-class ConditionConfig:
-    width: int = 32  # channels after the stem; doubles per block (max 256)
-    blocks: int = 4  # conv blocks after the stem, each halving the side
-    labels: tuple[str, ...] = LABELS  # image classes
-    dropout: float = 0.2  # before the linear head (training only)
-    input_size: int = 64  # larger images are average-pooled to this side first (pixels)
+from dreamengine.models.configs import ConditionConfig
 
 
 class ConditionNet(nn.Module):

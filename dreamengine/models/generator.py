@@ -9,19 +9,10 @@ needs no re-estimated batch statistics. Every layer is channels_last and bf16-au
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-
-@dataclass(frozen=True)
-class GeneratorConfig:
-    latent_dim: int = 128  # dimensions of h
-    size: int = 64  # output side in pixels; a power of two ≥ 8
-    width: int = 256  # channels at 4×4; halves per upsampling block down to min_width
-    convs: int = 1  # 3×3 convolutions per upsampling block (1 or 2)
-    min_width: int = 32  # fewest channels of a block (16 halves the cost of the 128 px block)
+from dreamengine.models.configs import GeneratorConfig
 
 
 class PixelNorm(nn.Module):

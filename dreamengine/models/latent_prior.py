@@ -9,18 +9,10 @@ net(h)``, so the score is ``net(h)`` with no cancellation error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-
-@dataclass(frozen=True)
-class LatentPriorConfig:
-    latent_dim: int = 128  # dimensions of h
-    hidden: int = 512  # hidden units
-    clip: float = 3.0  # |h| is kept within this range by the sampler
-    noise: float = 0.3  # std of the corruption it was trained to undo (latent units, max)
+from dreamengine.models.configs import LatentPriorConfig
 
 
 class LatentPrior(nn.Module):

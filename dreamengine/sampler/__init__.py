@@ -1,14 +1,52 @@
-"""Plug & Play sampling maths: objectives and the PPGN step on a persistent latent."""
+"""Plug & Play sampling maths: objectives and the PPGN step on a persistent latent.
 
-from dreamengine.sampler.objectives import (
-    Objective,
-    class_log_prob,
-    regional_log_prob,
-    regions,
-    spatial_parts,
-    target_vector,
-)
-from dreamengine.sampler.ppgn import PPGNSampler, SamplerConfig, StepResult
+The names below load on first use, so reading the configuration (``dreamengine config``)
+does not import torch, scipy or soundfile.
+"""
 
-__all__ = ["Objective", "PPGNSampler", "SamplerConfig", "StepResult", "class_log_prob",
-           "regional_log_prob", "regions", "spatial_parts", "target_vector"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dreamengine.sampler.config import SamplerConfig
+    from dreamengine.sampler.objectives import (
+        Objective,
+        class_log_prob,
+        regional_log_prob,
+        regions,
+        spatial_parts,
+        target_vector,
+    )
+    from dreamengine.sampler.ppgn import PPGNSampler, StepResult
+
+_HOMES = {
+    "Objective": "objectives",
+    "PPGNSampler": "ppgn",
+    "SamplerConfig": "config",
+    "StepResult": "ppgn",
+    "class_log_prob": "objectives",
+    "regional_log_prob": "objectives",
+    "regions": "objectives",
+    "spatial_parts": "objectives",
+    "target_vector": "objectives",
+}
+
+__all__ = [
+    "Objective",
+    "PPGNSampler",
+    "SamplerConfig",
+    "StepResult",
+    "class_log_prob",
+    "regional_log_prob",
+    "regions",
+    "spatial_parts",
+    "target_vector",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'dreamengine.sampler' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"dreamengine.sampler.{_HOMES[name]}"), name)

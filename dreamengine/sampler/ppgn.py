@@ -13,26 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from dreamengine.sampler.config import SamplerConfig
 from dreamengine.sampler.objectives import Objective
-
-
-@dataclass(frozen=True)
-class SamplerConfig:
-    """Step sizes; every field can change between steps."""
-
-    eps1: float = 0.1  # weight of the prior term (latent: R(h) − h; canvas: blur(z) − z)
-    eps2: float = 1.0  # weight of the class term
-    eps3: float = 0.02  # standard deviation of the added noise (latent units)
-    lr: float = 0.1  # the class term's change per step (latent: mean |Δh|; canvas: RMS Δz)
-    steps_per_keyframe: int = 1  # PPGN steps between published keyframes
-    clip: float = 3.0  # |h| never exceeds this (latent units)
-    spatial: bool = False  # give each selected class its own region of the canvas (up to 4)
-    # canvas dream only: how the canvas falls into itself between keyframes
-    zoom_per_s: float = 1.04  # canvas scale per second; > 1 zooms in (as render.zoom_per_s)
-    rotate_deg_per_s: float = 1.0  # degrees per second, counter-clockwise
-    view_px: int = 192  # px, the size the vision network sees the canvas at (multiple of 32;
-    #                     at most the canvas; smaller is cheaper but judged less recognisable)
-    renew: float = 0.6  # share of the canvas's detail erased when the leading class changes
 
 
 @dataclass(frozen=True)
