@@ -6,8 +6,9 @@ does not import torch, scipy or soundfile.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dreamengine.lazy import lazy_names
 
 if TYPE_CHECKING:
     from dreamengine.audio.config import AudioConfig
@@ -19,7 +20,4 @@ _HOMES = {"AudioConfig": "config", "FileSource": "file", "RingBuffer": "ring", "
 __all__ = ["AudioConfig", "FileSource", "RingBuffer", "read_audio"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'dreamengine.audio' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"dreamengine.audio.{_HOMES[name]}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)

@@ -6,8 +6,9 @@ does not import torch, scipy or soundfile.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dreamengine.lazy import lazy_names
 
 if TYPE_CHECKING:
     from dreamengine.classifier.clip import clip_probs
@@ -25,7 +26,4 @@ _HOMES = {
 __all__ = ["ClassifierConfig", "SoundCNN", "StreamingClassifier", "clip_probs"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'dreamengine.classifier' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"dreamengine.classifier.{_HOMES[name]}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)

@@ -6,8 +6,9 @@ The names below load on first use, so a light command (``osc``) can import one e
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dreamengine.lazy import lazy_names
 
 if TYPE_CHECKING:
     from dreamengine.engine.config import EngineConfig, load_config
@@ -22,7 +23,4 @@ __all__ = ["EngineConfig", "RenderRequest", "RenderSummary", "ReplaySummary", "l
            "render_file", "replay_session"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'dreamengine.engine' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"dreamengine.engine.{_HOMES[name]}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)

@@ -6,8 +6,9 @@ does not import scipy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dreamengine.lazy import lazy_names
 
 if TYPE_CHECKING:
     from dreamengine.features.config import DynamicsConfig, MelConfig
@@ -21,7 +22,4 @@ __all__ = ["Drive", "Dynamics", "DynamicsConfig", "MelConfig", "StreamingLogMel"
            "mel_filterbank"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'dreamengine.features' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"dreamengine.features.{_HOMES[name]}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)

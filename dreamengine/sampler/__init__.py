@@ -6,8 +6,9 @@ does not import torch, scipy or soundfile.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dreamengine.lazy import lazy_names
 
 if TYPE_CHECKING:
     from dreamengine.sampler.config import SamplerConfig
@@ -46,7 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'dreamengine.sampler' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"dreamengine.sampler.{_HOMES[name]}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)
