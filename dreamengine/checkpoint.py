@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import torch
 
 from dreamengine.errors import DreamengineError
+from dreamengine.filemode import usual_file_mode
 
 M = TypeVar("M")
 
@@ -25,9 +26,7 @@ def save_checkpoint(payload: dict[str, Any], path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
-            mask = os.umask(0o022)  # the usual 0666-less-umask mode, not mkstemp's 0600
-            os.umask(mask)
-            os.fchmod(f.fileno(), 0o666 & ~mask)
+            os.fchmod(f.fileno(), usual_file_mode())  # not mkstemp's 0600
             torch.save(payload, f)
         os.replace(tmp, path)
     except BaseException:

@@ -11,7 +11,8 @@ import dreamengine
 
 PACKAGE = Path(dreamengine.__file__).parent
 # Pipeline stages may import the shared base modules and, where listed, an earlier layer.
-BASE = {"errors", "clock", "config", "vocabulary", "resources", "checkpoint", "lazy"}
+BASE = {"errors", "clock", "config", "vocabulary", "resources", "checkpoint", "lazy",
+        "filemode"}
 ALLOWED = {
     "audio": set(), "features": set(), "classifier": set(), "selection": set(),
     "models": set(), "sampler": set(), "render": set(), "recording": set(),

@@ -73,3 +73,12 @@ def test_the_engine_loads_the_shipped_head_unless_told_not_to() -> None:
     bare, source = load_vision(apply_overrides(EngineConfig(), {"paths.vision_head": "none"}),
                                torch.device("cpu"))
     assert "drum" not in bare.labels and source["head"] is None
+
+
+def test_saved_checkpoints_get_the_usual_file_mode(tmp_path: Path) -> None:
+    from dreamengine.filemode import usual_file_mode
+
+    path = tmp_path / "head.pt"
+    HeatmapHead(HeatmapHeadConfig(labels=("drum",))).save(path)
+    assert path.stat().st_mode & 0o777 == usual_file_mode()
+    assert HeatmapHead.load(path).labels == ("drum",)

@@ -216,7 +216,6 @@ class FileSource:
         self._held = np.zeros(0, np.float32)  # decoded, not yet handed out
         self._pos = 0  # samples handed out (or skipped past the end)
         self._ended = False
-        self.duration_known = self._reader.duration is not None
 
     @property
     def duration(self) -> float:

@@ -92,7 +92,7 @@ def load_image_prior(config: EngineConfig, device: torch.device,
     path = Path(config.paths.image_prior) if config.paths.image_prior else (
         priors_dir() / SHIPPED_IMAGE_PRIOR)
     if config.paths.image_prior or path.is_file():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        digest = _sha256(path) if path.is_file() else None
         return ImagePrior.load(path, device), {"path": str(path), "sha256": digest}
     warnings.append("no trained image prior is shipped yet: using seeded random networks")
     prior = ImagePrior.random(config.prior, config.dream.seed).to(device)
@@ -120,14 +120,13 @@ def load_vision(config: EngineConfig,
         net: VisionModel = TorchvisionVision.from_spec(
             config.dream.vision, weights, labels, device)
         return net, {"backend": "canvas", "vision": config.dream.vision, "path": str(weights),
-                     "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+                     "sha256": _sha256(weights),
                      "labels": str(labels)}
     path = Path(config.paths.vision) if config.paths.vision else priors_dir() / SHIPPED_VISION
     head = vision_head_path(config)
     net = VisionNet.load(path, device, head=head)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return net, {"backend": "canvas", "vision": "centernet", "path": str(path),
-                 "sha256": digest, "head": None if head is None else str(head),
+                 "sha256": _sha256(path), "head": None if head is None else str(head),
                  "head_sha256": None if head is None else _sha256(head)}
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
 from pathlib import Path
 
 from dreamengine.errors import DreamengineError
+from dreamengine.filemode import usual_file_mode
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -20,20 +20,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
+            os.fchmod(f.fileno(), usual_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-@functools.cache
-def _umask() -> int:
-    """The process's umask (reading it means setting it, so it is set straight back; read once,
-    before the encoder threads write, since the umask is process-wide)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def prepare_output_dir(path: Path) -> Path:
