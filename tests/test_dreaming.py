@@ -175,6 +175,33 @@ def test_weights_pins_mutes_and_temperature() -> None:
     assert silent.update(vector(), 0.03).target == {"rain": 1.0}  # a pin dreams in silence
 
 
+def test_a_label_with_alternatives_dreams_one_at_a_time() -> None:
+    vehicles = ClassMap({"engine": (("car", 0.5), ("bus", 0.3), ("train", 0.2)),
+                         "dog": (("dog", 1.0),)})
+    config = SelectionConfig(attack_s=0, release_s=0, confirm_s=0, top_k=3, floor=0.3)
+
+    def episodes(seed: int, blend: bool = False) -> list[dict[str, float]]:
+        sel = Selector(dataclasses.replace(config, blend_alternatives=blend), LABELS, vehicles,
+                       seed=seed)
+        out = []
+        for _ in range(12):  # heard for three hops, then silence, again and again
+            held = [sel.update(vector(engine=0.9, dog=0.4), 0.03).target for _ in range(3)]
+            assert held[0] == held[1] == held[2]  # the choice holds while the label is heard
+            out.append(held[0])
+            assert sel.update(vector(), 0.03).target == {}
+        return out
+
+    chosen = episodes(seed=3)
+    for target in chosen:
+        vehicle = [k for k in target if k != "dog"]
+        assert len(vehicle) == 1 and vehicle[0] in ("car", "bus", "train")
+        assert target[vehicle[0]] > target["dog"]
+    assert len({k for t in chosen for k in t if k != "dog"}) >= 2  # drawn anew each time
+    assert episodes(seed=3) == chosen  # deterministic for a seed (render and tests)
+    blended = episodes(seed=3, blend=True)[0]
+    assert set(blended) == {"car", "bus", "train", "dog"}
+
+
 def test_bad_class_weights_are_named() -> None:
     with pytest.raises(DreamengineError, match="'dog=2'"):
         load_config(overrides={"selection.weights": "dog=2"})

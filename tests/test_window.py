@@ -84,3 +84,33 @@ def test_live_in_a_window_records_and_replays_exactly(xvfb_display: str, clip, t
     assert len(recorded) >= 5 and len(replayed) == len(recorded)
     for a, b in zip(recorded, replayed, strict=True):
         np.testing.assert_array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+
+
+@pytest.mark.slow
+def test_live_shows_a_picture_before_torch_loads(xvfb_display: str, clip) -> None:
+    """The window opens and shows the start-up picture before torch is even imported, and keeps
+    showing it while the dream process starts (item 11 of the venue issue: a frame within 2 s,
+    while the dream is still loading)."""
+    code = textwrap.dedent(f"""
+        import sys
+        from dreamengine.render import window
+
+        seen = []
+        show_image = window.Window.show_image
+
+        def spy(self, rgb):
+            seen.append("torch" in sys.modules)
+            return show_image(self, rgb)
+
+        window.Window.show_image = spy
+        from dreamengine.cli import main
+
+        rc = main(["live", "--input", {str(clip)!r}, "--seconds", "0.5", "--size", "160x90",
+                   "--osc", "off", "--quiet"])
+        print("rc", rc, "pictures", len(seen), "first before torch", not seen[0])
+    """)
+    proc = run_child(code, xvfb_display, timeout=180)
+    assert "rc 0" in proc.stdout and "first before torch True" in proc.stdout, (
+        proc.stdout + proc.stderr)
+    pictures = int(proc.stdout.split("pictures ")[1].split()[0])
+    assert pictures >= 2  # redrawn while the networks and the dream process load

@@ -59,7 +59,7 @@ def live_command(args: argparse.Namespace) -> int:
     if args.list_devices:
         return _list_devices()
     from dreamengine.engine import load_config
-    from dreamengine.engine.live import LiveRequest, run_live
+    from dreamengine.engine.surface import LiveRequest, Surface
     from dreamengine.resources import demo_clip
 
     config = load_config(args.config, config_overrides(args))
@@ -84,7 +84,13 @@ def live_command(args: argparse.Namespace) -> int:
                           args.monitor, args.fps, args.record_fps, args.camera, args.device,
                           args.play, args.av_offset, args.osc, args.midi, midi_map, args.presets,
                           args.preset_fade, args.stats)
-    summary = run_live(config, request, say)
+    surface = None
+    if not headless and config.dream.vision == "centernet":  # torchvision must load before GL
+        surface = Surface(request)  # opened before torch loads: a picture within moments
+        surface.loading()
+    from dreamengine.engine.live import run_live
+
+    summary = run_live(config, request, say, surface)
     for message in summary.messages:
         say(f"warning: {message}")
     p = summary.frame_ms

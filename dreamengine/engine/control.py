@@ -57,6 +57,8 @@ _SELECTION = {
     "floor": Param(float, 0.0, 1.0, "probability", "below this a class steers nothing"),
     "temperature": Param(float, 0.05, 10.0, "", "< 1 favours the loudest class"),
     "gate_db": Param(float, -120.0, 0.0, "dBFS", "quieter input counts as silence"),
+    "blend_alternatives": Param(bool, help="a label with several image classes blends them "
+                                "(off: one at a time)"),
 }
 _RENDER = {
     "crossfade_s": Param(float, 0.0, 10.0, "s", "keyframe cross-fade time"),

@@ -168,9 +168,11 @@ class DreamProcess(Commands):
 
     # -- life cycle
 
-    def start(self) -> DreamProcess:
+    def start(self, idle: Callable[[], None] | None = None) -> DreamProcess:
         """Start the process and return once its first keyframe is out (before the render loop
-        runs, so the show never opens on an empty canvas); one that cannot start raises."""
+        runs, so the show never opens on an empty canvas); one that cannot start raises.
+        ``idle`` is called every few milliseconds while waiting (the window's start-up
+        picture and its events)."""
         self._spawn(self.dream.h.detach().cpu(), self.dream.noise.get_state(), 0,
                     self.dream.step)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -183,6 +185,8 @@ class DreamProcess(Commands):
             if time.monotonic() > deadline:
                 raise DreamengineError(
                     f"the dream process gave no keyframe within {START_TIMEOUT_S:g} s")
+            if idle is not None:
+                idle()
             time.sleep(0.01)
         return self
 

@@ -37,6 +37,7 @@ from dreamengine.engine.offline import Hearing, keyframe_record, session_meta
 from dreamengine.engine.osc import OscServer
 from dreamengine.engine.presets import presets_dir
 from dreamengine.engine.show import Show
+from dreamengine.engine.surface import LiveRequest, Surface
 from dreamengine.engine.timing import StageTimer
 from dreamengine.engine.worker import DreamWorker, start_worker
 from dreamengine.errors import DreamengineError
@@ -56,29 +57,6 @@ def resident_mb(pid: int | str = "self") -> float | None:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-@dataclass(frozen=True)
-class LiveRequest:
-    input: Path | None  # audio file played in real time; None: an input device
-    size: tuple[int, int]  # window or offscreen size in pixels
-    headless: bool = False
-    record: Path | None = None  # session folder
-    seconds: float | None = None  # stop after this long; None: at the end of the input
-    fullscreen: bool = False
-    monitor: int = 0
-    max_fps: float = 60.0  # frame-rate cap (vsync is not guaranteed)
-    record_fps: float = 30.0  # frames per second written while recording
-    camera: Path | None = None  # v4l2loopback device
-    device: str | None = None  # input device (index or part of its name); None: the default
-    play: bool = False  # also play a file input to the speakers
-    av_offset_ms: float = 0.0  # delay of the played audio behind the picture (ms)
-    osc: tuple[str, int] | None = ("127.0.0.1", 9000)  # OSC host and port; None: no OSC
-    midi: str | None = None  # MIDI input (part of its name); None: no MIDI
-    midi_map: Path | None = None  # MIDI map file (read if present, written on /midi/save)
-    presets: Path | None = None  # preset folder; None: ~/.config/dreamengine/presets
-    preset_fade_s: float = 2.0  # s, glide of a recalled preset
-    stats: Path | None = None  # append a JSON line of health figures every STATS_EVERY_S
-
-
 @dataclass
 class LiveSummary:
     frames: int = 0
@@ -90,61 +68,37 @@ class LiveSummary:
     slow_frames: int = 0  # frames that took more than twice the frame budget
 
 
-class Surface:
-    """Where frames go: a window (``glfw``) or nothing but the offscreen framebuffer."""
-
-    def __init__(self, request: LiveRequest) -> None:
-        self.window = None
-        if request.headless:
-            from dreamengine.render import create_headless_context
-
-            self.ctx = create_headless_context()
-        else:
-            from dreamengine.render.window import Window, WindowConfig
-
-            self.window = Window(request.size, WindowConfig(request.fullscreen, request.monitor))
-            self.ctx = self.window.ctx
-
-    @property
-    def size(self) -> tuple[int, int] | None:
-        return self.window.framebuffer_size if self.window else None
-
-    def poll(self) -> tuple[list[str], bool]:
-        if self.window is None:
-            return [], False
-        return self.window.poll(), self.window.should_close()
-
-    def close(self) -> None:
-        if self.window is not None:
-            self.window.close()
-        else:
-            self.ctx.release()
-
-
 def run_live(config: EngineConfig, request: LiveRequest,
-             say: Callable[[str], None] = print) -> LiveSummary:
-    """Run until the input ends, ``seconds`` pass, or the window is closed."""
-    if request.input is not None:
-        source: FileSource | LiveSource = open_source(config, request, say)
-    else:
-        find_input_device(request.device)  # a missing device fails now, listing the devices
-    import_vision_backend(config)  # torchvision must load before GL does (see there)
-    surface = Surface(request)  # the window comes before any EGL context (X BadAccess)
-    torch.set_num_threads(config.dream.torch_threads)
-    device = resolve_device(config.dream.device)
-    models = load_models(config, device)
-    for warning in models.warnings:
-        say(f"note: {warning}")
-    # The dream process takes a few seconds to start (a fresh interpreter imports torch); a live
-    # input opens after it, so its ring does not fill before the loop reads it.
+             say: Callable[[str], None] = print, surface: Surface | None = None) -> LiveSummary:
+    """Run until the input ends, ``seconds`` pass, or the window is closed. ``surface``: one
+    already opened (and showing the start-up picture) by the caller; it is closed here."""
+    if surface is None:
+        if request.input is None:
+            find_input_device(request.device)  # a missing device fails now, listing them
+        import_vision_backend(config)  # torchvision must load before GL does (see there)
+        surface = Surface(request)  # the window comes before any EGL context (X BadAccess)
+    surface.loading()
+    source: FileSource | LiveSource | None = None
     try:
+        if request.input is not None:
+            source = open_source(config, request, say)
+        torch.set_num_threads(config.dream.torch_threads)
+        device = resolve_device(config.dream.device)
+        models = load_models(config, device)
+        for warning in models.warnings:
+            say(f"note: {warning}")
+        # The dream process takes a few seconds to start (a fresh interpreter imports torch); a
+        # live input opens after it, so its ring does not fill before the loop reads it. The
+        # window keeps showing the start-up picture meanwhile.
         dream = make_dream(config, models, device)
         worker = start_worker(dream, config.dream.keyframes_per_s, config.dream.worker,
-                              config.dream.torch_threads)
+                              config.dream.torch_threads, idle=surface.loading)
     except BaseException:
+        if source is not None:
+            source.close()
         surface.close()
         raise
-    if request.input is None:
+    if source is None:
         try:
             source = open_source(config, request, say)
         except BaseException:

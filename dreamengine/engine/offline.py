@@ -104,7 +104,8 @@ class Hearing:
         self.drive = Drive()
         self.classifier = StreamingClassifier(models.sound, config.features.log_floor,
                                               torch.device("cpu"))
-        self.selector = Selector(config.selection, models.sound.config.labels, models.class_map)
+        self.selector = Selector(config.selection, models.sound.config.labels, models.class_map,
+                                 seed=config.dream.seed)
         self.hop_s = config.classifier.hop_frames * config.features.hop_length / config.features.sr
         self.selection = Selection(np.zeros(len(self.selector.labels), np.float32))
         self.heard = np.zeros(0, np.float32)  # the samples the last ``until`` read

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -181,13 +181,14 @@ class DreamWorker(Commands):
 
 
 def start_worker(dream: Dream, max_keyframes_per_s: float, mode: str,
-                 threads: int = 1) -> DreamWorker | DreamProcess:
+                 threads: int = 1, idle: Callable[[], None] | None = None,
+                 ) -> DreamWorker | DreamProcess:
     """The worker ``mode`` names (``"process"`` or ``"thread"``), started; a process is waited
-    for until its first keyframe is out."""
+    for until its first keyframe is out, calling ``idle`` (the start-up picture) meanwhile."""
     from dreamengine.engine.dream_process import DreamProcess
 
     if mode == "process":
-        return DreamProcess(dream, max_keyframes_per_s, threads).start()
+        return DreamProcess(dream, max_keyframes_per_s, threads).start(idle)
     if mode == "thread":
         return DreamWorker(dream, max_keyframes_per_s).start()
     raise DreamengineError(f"dream.worker must be process or thread, got {mode!r}")

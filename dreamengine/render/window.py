@@ -12,6 +12,7 @@ from typing import Any
 
 import glfw
 import moderngl
+import numpy as np
 
 from dreamengine.errors import DreamengineError
 from dreamengine.render.passes import PresentPass
@@ -100,6 +101,16 @@ class Window:
         screen.viewport = (0, 0, *self.framebuffer_size)
         self._present.run(screen, frame)
         glfw.swap_buffers(self._handle)
+
+    def show_image(self, rgb: np.ndarray) -> None:
+        """Present ``rgb`` ``[H, W, 3]`` uint8 (row 0 = top) over the whole window: a still
+        shown before the renderer exists (the start-up picture)."""
+        h, w = rgb.shape[:2]
+        texture = self.ctx.texture((w, h), 3, np.ascontiguousarray(rgb, np.uint8).tobytes())
+        try:
+            self.present(texture)
+        finally:
+            texture.release()
 
     def toggle_fullscreen(self) -> None:
         if glfw.get_window_monitor(self._handle):

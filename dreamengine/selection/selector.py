@@ -20,7 +20,10 @@ class SelectionConfig:
     confirm_s: float = 0.06  # s; a raw probability held this long is trusted at once (0 = off)
     top_k: int = 3  # at most this many sound labels steer at once
     floor: float = 0.3  # smoothed probability below which a label steers nothing
-    temperature: float = 1.0  # target weights ∝ w^(1/T): < 1 favours the loudest, > 1 evens out
+    temperature: float = 0.5  # target weights ∝ w^(1/T): < 1 favours the loudest, > 1 evens out
+    # a sound label mapped to several image classes (engine → car, bus, …) dreams one of them
+    # at a time, drawn by its weight each time the label is heard anew; True blends them all
+    blend_alternatives: bool = False
     weights: tuple[str, ...] = ()  # user class weights, "label:factor" (e.g. "dog:2", "rain:0.5")
     pins: tuple[str, ...] = ()  # classes always dreamed, as if heard at full strength
     mutes: tuple[str, ...] = ()  # classes never dreamed (as sound labels and as image classes)
@@ -48,12 +51,15 @@ def smoothing_alpha(dt: float, tau: float) -> float:
 class Selector:
     """Smooths probability vectors and picks the image classes to dream."""
 
-    def __init__(self, config: SelectionConfig, labels: tuple[str, ...], class_map: ClassMap):
+    def __init__(self, config: SelectionConfig, labels: tuple[str, ...], class_map: ClassMap,
+                 seed: int = 0):
         self.config = config
         self.labels = labels
         self.class_map = class_map
         self.smoothed = np.zeros(len(labels), dtype=np.float32)
         self._recent: deque[np.ndarray] = deque()  # the newest raw vectors, newest last
+        self._rng = np.random.default_rng(seed)  # draws among a label's alternatives
+        self._chosen: dict[str, tuple[tuple[str, float], ...]] = {}  # for each label heard now
 
     def update(self, probs: np.ndarray, dt: float, level_db: float | None = None) -> Selection:
         """Fold in one ``[n_labels]`` vector observed ``dt`` seconds after the last one.
@@ -104,12 +110,12 @@ class Selector:
         mutes = set(cfg.mutes)
         gains = class_weights(cfg.weights)
         heard = [i for i in np.argsort(-smoothed, kind="stable") if self.labels[i] not in mutes]
+        steering = [self.labels[i] for i in heard[: cfg.top_k] if smoothed[i] >= cfg.floor]
+        self._chosen = {name: self._image_classes(name) for name in steering}
         weights: dict[str, float] = {}
-        for i in heard[: cfg.top_k]:
-            p = float(smoothed[i])
-            if p < cfg.floor:
-                break
-            for image_class, w in self.class_map.targets(self.labels[i]):
+        for name in steering:
+            p = float(smoothed[self.labels.index(name)])
+            for image_class, w in self._chosen[name]:
                 weights[image_class] = weights.get(image_class, 0.0) + p * w
         for pin in cfg.pins:
             weights[pin] = max(weights.get(pin, 0.0), 1.0)
@@ -118,6 +124,22 @@ class Selector:
         weights = {k: v**inv_t for k, v in weights.items() if v > 0}
         total = sum(weights.values())
         return {k: v / total for k, v in weights.items()} if total > 0 else {}
+
+
+    def _image_classes(self, label: str) -> tuple[tuple[str, float], ...]:
+        """What ``label`` dreams while it stays heard: its whole mapping
+        (``blend_alternatives``), or one of its unmuted image classes, drawn by weight when it
+        is first heard and kept until it falls silent, so one picture shows one thing instead of
+        a chimera."""
+        if label in self._chosen:
+            return self._chosen[label]
+        options = [(k, w) for k, w in self.class_map.targets(label)
+                   if w > 0 and k not in self.config.mutes]
+        if self.config.blend_alternatives or len(options) <= 1:
+            return tuple(options)
+        p = np.array([w for _, w in options], dtype=np.float64)
+        pick = int(self._rng.choice(len(options), p=p / p.sum()))
+        return ((options[pick][0], 1.0),)
 
 
 def class_weights(items: tuple[str, ...] | list[str], bare: float | None = None

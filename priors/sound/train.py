@@ -68,6 +68,11 @@ def parse_args() -> argparse.Namespace:
                    "clips.npz): adds a BCE term toward them beside the true labels")
     p.add_argument("--teacher-weight", type=float, default=0.5,
                    help="weight of the soft-label BCE term (the true-label term has weight 1)")
+    p.add_argument("--teacher-on", choices=("all", "scene"), default="all",
+                   help="labels the soft term covers: all, or the scene labels only (the "
+                   "teacher's instrument probabilities sit far below 0.5 on rendered music)")
+    p.add_argument("--ckpt-dir", type=Path, help="where the resumable training state lives "
+                   "(default DATA/checkpoints); one directory per run")
     return p.parse_args()
 
 
@@ -368,6 +373,9 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
         state.pop("finished", None)  # a larger budget continues a finished run (warm restart)
     sampler.rng = np.random.default_rng([ARGS.seed, state["step"]])
     loss_fn = torch.nn.BCEWithLogitsLoss()
+    soft_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
+    covered = torch.tensor([ARGS.teacher_on == "all" or name in SCENE_LABELS for name in LABELS],
+                           dtype=torch.float32, device=device)
     budget, t_start, run_loss = ARGS.minutes * 60, time.time() - state["elapsed_s"], 0.0
     last_ckpt = last_eval = time.time()
     model.train()
@@ -378,7 +386,8 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
         logits = model(x.to(device))
         loss = loss_fn(logits, y.to(device))
         if ARGS.teacher:  # distillation: BCE toward the teacher's soft labels beside the truth
-            loss = loss + ARGS.teacher_weight * loss_fn(logits, soft.to(device))
+            soft_loss = (soft_fn(logits, soft.to(device)) * covered).sum(1) / covered.sum()
+            loss = loss + ARGS.teacher_weight * soft_loss.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -424,7 +433,7 @@ if __name__ == "__main__":
     config = ClassifierConfig(width=ARGS.width, window_frames=ARGS.window)
     model = SoundCNN(config).to(device)
     print(f"{sum(p.numel() for p in model.parameters())} params, device {device}", flush=True)
-    ckpt_dir = ARGS.data / "checkpoints"
+    ckpt_dir = ARGS.ckpt_dir or ARGS.data / "checkpoints"
     state = {"step": 0, "elapsed_s": 0.0, "history": []}
     if not ARGS.eval_only:
         soft = teacher_soft_labels(ARGS.teacher, rows) if ARGS.teacher else None
