@@ -23,7 +23,7 @@ class SelectionConfig:
     temperature: float = 0.5  # target weights ∝ w^(1/T): < 1 favours the loudest, > 1 evens out
     # a sound label mapped to several image classes (engine → car, bus, …) dreams one of them
     # at a time, drawn by its weight each time the label is heard anew; True blends them all
-    blend_alternatives: bool = False
+    blend_alternatives: bool = False  # true: blend a label's image classes; false: one at a time
     weights: tuple[str, ...] = ()  # user class weights, "label:factor" (e.g. "dog:2", "rain:0.5")
     pins: tuple[str, ...] = ()  # classes always dreamed, as if heard at full strength
     mutes: tuple[str, ...] = ()  # classes never dreamed (as sound labels and as image classes)
