@@ -116,6 +116,41 @@ def test_a_tone_played_into_the_virtual_microphone_is_recorded(pulse: PulseServe
     assert abs(spectrum.argmax() * 16000 / len(loudest) - 440) <= 2
 
 
+PLAY = """
+    import sys, time
+    from dreamengine.audio.file import AudioReader
+    from dreamengine.audio.live import FilePlayer
+
+    player = FilePlayer(AudioReader(sys.argv[1], 32000)).start()
+    time.sleep(float(sys.argv[2]))
+    player.stop()
+    print("queued at most", player.max_queued_s)
+"""
+
+
+def test_a_long_file_plays_as_it_is_decoded(pulse: PulseServer, tmp_path: Path) -> None:
+    """``live --play``: the file reaches the speakers (here the virtual sink the microphone
+    listens to) while it is decoded; what is held in memory stays a few seconds, not the file."""
+    wav = tmp_path / "long.wav"
+    sf.write(wav, sine(440, 90.0, 48000, amplitude=0.5), 48000)  # a minute and a half
+    player = subprocess.Popen([sys.executable, "-c", textwrap.dedent(PLAY), str(wav), "8"],
+                              env=pulse.env, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    proc = capture(pulse, 3.5, tmp_path / "x.npy")
+    out, err = proc.communicate(timeout=60)
+    played, perr = player.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert player.returncode == 0, perr
+    x = np.load(tmp_path / "x.npy")
+    blocks = x[: len(x) // 8000 * 8000].reshape(-1, 8000)
+    loudest = blocks[np.argmax((blocks**2).mean(axis=1))]
+    assert np.sqrt((loudest**2).mean()) > 0.1
+    spectrum = np.abs(np.fft.rfft(loudest))
+    assert abs(spectrum.argmax() * 16000 / len(loudest) - 440) <= 2
+    queued = float(played.split("queued at most")[1])
+    assert 0 < queued < 10  # the look-ahead plus one decoded block, never the 90 s file
+
+
 @pytest.mark.slow
 def test_a_vanished_device_gives_silence_then_reconnects(pulse: PulseServer,
                                                           tmp_path: Path) -> None:

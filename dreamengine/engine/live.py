@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from dreamengine.audio import FileSource
-from dreamengine.audio.live import LiveSource, find_input_device
+from dreamengine.audio.file import AudioReader
+from dreamengine.audio.live import FilePlayer, LiveSource, find_input_device
 from dreamengine.clock import WallClock
 from dreamengine.engine.build import (
     import_vision_backend,
@@ -118,13 +119,10 @@ def run_live(config: EngineConfig, request: LiveRequest,
     loop = _Loop(config, request, source, models, surface, show, worker, camera, say)
     osc, midi = open_surfaces(request, say)
     loop.osc, loop.midi = osc, midi
+    player = None
     try:
         if request.play and isinstance(source, FileSource):
-            from dreamengine.audio.live import play
-
-            delay = np.zeros(round(max(request.av_offset_ms, 0.0) / 1000 * source.sr),
-                             np.float32)
-            play(np.concatenate([delay, source.samples()]), source.sr)
+            player = start_player(request, source.sr)
         with stop_on_signals(loop, say):
             loop.run()
     finally:
@@ -132,10 +130,8 @@ def run_live(config: EngineConfig, request: LiveRequest,
             osc.close()
         if midi is not None:
             midi.close()
-        if request.play:
-            from dreamengine.audio.live import stop_playing
-
-            stop_playing()
+        if player is not None:
+            player.stop()
         source.close()
         worker.stop()
         if camera is not None:
@@ -193,6 +189,14 @@ def open_surfaces(request: LiveRequest, say: Callable[[str], None]
         except DreamengineError as exc:
             say(f"note: {exc}; going on without MIDI")
     return osc, midi
+
+
+def start_player(request: LiveRequest, sr: int) -> FilePlayer:
+    """``--play``: the input file on the speakers, decoded as it plays (flat memory), behind
+    the picture by ``av_offset_ms``."""
+    assert request.input is not None
+    reader = AudioReader(request.input, sr)
+    return FilePlayer(reader, max(request.av_offset_ms, 0.0) / 1000).start()
 
 
 def open_source(config: EngineConfig, request: LiveRequest,
