@@ -137,7 +137,7 @@ def test_a_long_file_plays_as_it_is_decoded(pulse: PulseServer, tmp_path: Path) 
                               env=pulse.env, text=True, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
     proc = capture(pulse, 3.5, tmp_path / "x.npy")
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     played, perr = player.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert player.returncode == 0, perr
