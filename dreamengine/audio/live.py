@@ -13,15 +13,17 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sounddevice as sd
 
 from dreamengine.audio.config import AudioConfig
-from dreamengine.audio.file import AudioReader
 from dreamengine.audio.ring import RingBuffer
 from dreamengine.errors import DreamengineError
+
+if TYPE_CHECKING:  # the reader's module loads scipy.signal: not for `live --list-devices`
+    from dreamengine.audio.file import AudioReader
 
 RETRY_S = 2.0  # seconds between attempts to reopen a vanished device
 RING_S = 4.0  # seconds of audio the ring buffer holds
