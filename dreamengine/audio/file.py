@@ -241,10 +241,6 @@ class FileSource:
         self._pos = end
         return chunk
 
-    def samples(self) -> np.ndarray:
-        """The whole file (short clips only: playback beside ``live``)."""
-        return read_audio(self.path, self.sr)
-
     def close(self) -> None:
         self._reader.close()
 
