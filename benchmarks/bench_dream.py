@@ -34,13 +34,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dreamengine.dream import DreamWorker, start_worker
+from dreamengine.dream.process import DreamProcess
+from dreamengine.dream.state import Dream
 from dreamengine.engine import load_config
 from dreamengine.engine.bench import bench_dream, median_ms
 from dreamengine.engine.build import load_image_prior
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.dream import Dream
-from dreamengine.engine.dream_process import DreamProcess
-from dreamengine.engine.worker import DreamWorker, start_worker
 from dreamengine.models import ImagePrior, RefereeNet
 from dreamengine.render import Renderer, create_headless_context, frame_params
 from dreamengine.resources import priors_dir

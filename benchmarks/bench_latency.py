@@ -115,12 +115,12 @@ def child(args: argparse.Namespace) -> None:
     import torch.nn.functional as F
 
     from dreamengine.audio.live import LiveSource
+    from dreamengine.dream import start_worker
+    from dreamengine.dream.state import Dream
     from dreamengine.engine import load_config
     from dreamengine.engine.build import load_models
-    from dreamengine.engine.dream import Dream
-    from dreamengine.engine.offline import Hearing
+    from dreamengine.engine.hearing import Hearing
     from dreamengine.engine.timing import StageTimer
-    from dreamengine.engine.worker import start_worker
     from dreamengine.models import RefereeNet
     from dreamengine.render import Renderer, create_headless_context, frame_params
     from dreamengine.resources import priors_dir

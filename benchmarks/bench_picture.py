@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from dreamengine.engine.dream import Dream
+from dreamengine.dream.state import Dream
 from dreamengine.models.vision import VisionNet
 from dreamengine.resources import priors_dir
 from dreamengine.sampler import SamplerConfig

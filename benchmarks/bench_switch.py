@@ -21,8 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dreamengine.dream.state import Dream
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.dream import Dream
 from dreamengine.models.vision import VisionNet
 from dreamengine.render import Renderer, create_headless_context, frame_params
 from dreamengine.resources import priors_dir

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dreamengine.engine.dream import Dream
+from dreamengine.dream.state import Dream
 from dreamengine.models.vision import VisionNet
 from dreamengine.resources import priors_dir
 from dreamengine.sampler import SamplerConfig

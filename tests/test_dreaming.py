@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from dreamengine.audio.synthetic import noise
+from dreamengine.controls.bus import ControlError, Controls, check_config_fields, describe
+from dreamengine.dream.state import Dream
+from dreamengine.dream.thread import DreamWorker
 from dreamengine.engine.config import EngineConfig, load_config
-from dreamengine.engine.control import ControlError, Controls, check_config_fields, describe
-from dreamengine.engine.dream import Dream
-from dreamengine.engine.worker import DreamWorker
 from dreamengine.errors import DreamengineError
 from dreamengine.features import Drive, Dynamics, DynamicsConfig, MelConfig, StreamingLogMel
 from dreamengine.models import ImagePrior
@@ -360,3 +360,44 @@ def test_worker_reports_a_nan_once_and_never_publishes_it(prior: ImagePrior) -> 
     assert dream.resets >= 3
     assert len(worker.errors) == 1 and "non-finite" in worker.errors[0]
     assert all(np.isfinite(k.latent).all() for k in images)
+
+
+def test_a_target_vector_dreams_exactly_what_the_names_dream(prior: ImagePrior) -> None:
+    from dreamengine.dream.transport import as_target, as_vector
+
+    labels = prior.labels
+    target = {labels[1]: 0.7, labels[3]: 0.3}
+    vector = as_vector(target, labels)
+    assert vector.shape == (len(labels),) and as_target(vector, labels) == target
+    by_name = Dream(prior, SamplerConfig(), seed=3, device=torch.device("cpu"))
+    by_vector = Dream(prior, SamplerConfig(), seed=3, device=torch.device("cpu"))
+    for _ in range(3):
+        a, b = by_name.keyframe(target), by_vector.keyframe(vector)
+    assert np.array_equal(a.latent, b.latent) and np.array_equal(a.image, b.image)
+    with pytest.raises(ValueError, match="weights"):
+        by_vector.keyframe(np.zeros(len(labels) + 1))
+    with pytest.raises(KeyError):
+        as_vector({"unicorn": 1.0}, labels)
+
+
+def test_the_process_transport_lays_out_any_shape() -> None:
+    import multiprocessing as mp
+
+    from dreamengine.dream.shared import Shared
+
+    shared = Shared(mp.get_context("spawn"), ("a", "b", "c"), (24, 40, 3), (3, 8, 5))
+    arrays = shared.arrays()
+    assert arrays["image"].shape == (24, 40, 3) and arrays["latent"].shape == (3, 8, 5)
+    assert arrays["target"].shape == (3,)
+    arrays["latent"][2, 7, 4] = 1.5  # the last number of the buffer is reachable
+    assert np.frombuffer(shared.latent, np.float32)[-1] == 1.5
+
+
+def test_the_thread_transport_carries_the_target_as_a_vector(prior: ImagePrior) -> None:
+    dream = Dream(prior, SamplerConfig(), seed=0, device=torch.device("cpu"))
+    worker = DreamWorker(dream, max_keyframes_per_s=500)
+    worker.request({prior.labels[2]: 1.0, "unicorn": 1.0})
+    target, seq, commands = worker.take()
+    assert isinstance(target, np.ndarray) and target[2] == 1.0 and target.sum() == 1.0
+    assert seq == 1 and commands == []
+    assert worker.errors == ["dream: unknown image class 'unicorn' ignored"]

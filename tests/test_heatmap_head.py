@@ -52,7 +52,7 @@ def test_corrupt_and_mismatched_head_files_name_the_file(tmp_path: Path) -> None
 
 
 def test_dreaming_through_the_head_raises_its_class(detector: CenterNet) -> None:
-    from dreamengine.engine.dream import Dream
+    from dreamengine.dream.state import Dream
     from dreamengine.sampler import SamplerConfig
 
     net = VisionNet(detector, head=HeatmapHead.load(SHIPPED))

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import torch
 
+from dreamengine.controls.bus import Controls
+from dreamengine.controls.keys import apply_key, help_text
+from dreamengine.dream.process import DreamProcess
+from dreamengine.dream.state import Dream
+from dreamengine.dream.thread import DreamWorker
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.control import Controls
-from dreamengine.engine.dream import Dream
-from dreamengine.engine.dream_process import DreamProcess
-from dreamengine.engine.keys import apply_key, help_text
-from dreamengine.engine.worker import DreamWorker
 from dreamengine.models import (
     ConditionConfig,
     GeneratorConfig,
@@ -121,8 +121,8 @@ def test_dream_process_ends_with_a_killed_show() -> None:
     """A show killed outright (SIGKILL: no clean-up runs) leaves no dream process burning."""
     code = textwrap.dedent("""
         import os, signal, torch
-        from dreamengine.engine.dream import Dream
-        from dreamengine.engine.dream_process import DreamProcess
+        from dreamengine.dream.state import Dream
+        from dreamengine.dream.process import DreamProcess
         from dreamengine.models import (ConditionConfig, GeneratorConfig, ImagePrior,
                                         ImagePriorConfig, LatentPriorConfig)
         from dreamengine.sampler import SamplerConfig

@@ -15,12 +15,12 @@ import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from dreamengine.cli import main
+from dreamengine.controls.bus import ControlError, Controls
+from dreamengine.controls.console import Console
+from dreamengine.controls.midi import MidiInput, MidiMap
+from dreamengine.controls.osc import OscServer, parse, send_message
+from dreamengine.controls.presets import preset_path, read_preset
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.console import Console
-from dreamengine.engine.control import ControlError, Controls
-from dreamengine.engine.midi import MidiInput, MidiMap
-from dreamengine.engine.osc import OscServer, parse, send_message
-from dreamengine.engine.presets import preset_path, read_preset
 from dreamengine.errors import DreamengineError
 from dreamengine.vocabulary import LABELS
 
@@ -249,7 +249,7 @@ def test_osc_command_refuses_foreign_addresses_and_unknown_hosts(capsys) -> None
 
 
 def test_light_commands_do_not_import_torch() -> None:
-    code = ("import sys, dreamengine.cli, dreamengine.engine.osc; "
+    code = ("import sys, dreamengine.cli, dreamengine.controls.osc; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
     heavy = ("torch", "scipy.signal", "scipy.fft")  # `config`, --list-devices: none is needed
@@ -363,3 +363,36 @@ def test_sigterm_finishes_the_recording_and_the_summary(clip: Path, tmp_path: Pa
     if shutil.which("ffmpeg"):
         assert (out / "video.mp4").is_file()
     assert "leaked semaphore" not in said
+
+
+def test_the_address_space_is_a_table_that_routes_and_is_documented() -> None:
+    from dreamengine.controls.addresses import ROUTES, address_of, route
+
+    def handler(address: str) -> tuple[str, dict[str, str]] | None:
+        found = route(address)
+        return None if found is None else (found[0].handler, found[1])
+
+    assert handler("/dreamengine/reseed") == ("action", {"ACTION": "reseed"})
+    assert handler("/dreamengine/get/sampler/eps2") == ("get", {"SECTION": "sampler",
+                                                                "KEY": "eps2"})
+    assert handler("/dreamengine/preset/load") == ("preset_load", {})
+    assert handler("/dreamengine/weight/dog") == ("set", {"SECTION": "weight", "KEY": "dog"})
+    for outside in ("/dreamengine/bogus", "/dreamengine/a/b/c/d", "/synth/volume"):
+        assert route(outside) is None, outside
+    assert address_of("sampler.eps2") == "/dreamengine/sampler/eps2"
+    assert address_of("quit") == "/dreamengine/quit"
+    console = Console(Controls(EngineConfig(), ("dog",)), Path("/nonexistent"), say=lambda m: None)
+    for row in ROUTES:  # every row has its handler, and the README lists every address
+        assert callable(getattr(console, f"on_{row.handler}")), row
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for row in ROUTES:
+        if row.pattern != "ACTION":
+            shown = "/dreamengine/" + "/".join(
+                f"<{part.lower()}>" if part.isupper() else part for part in row.pattern.split("/"))
+            assert shown in readme, f"the README's address table lacks {shown}"
+
+
+def test_osc_command_refuses_addresses_the_table_does_not_know(capsys) -> None:
+    to = f"127.0.0.1:{free_port()}"
+    assert main(["osc", "/dreamengine/sampler/eps2/extra", "--to", to, "--wait", "0"]) == 2
+    assert "is not in dreamengine's space" in capsys.readouterr().err

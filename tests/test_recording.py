@@ -188,3 +188,22 @@ def test_session_files_read_back(tmp_path: Path) -> None:
     np.testing.assert_array_equal(latents[2], [2, 3, 4])
     with pytest.raises(DreamengineError, match="not a recorded session"):
         read_session(tmp_path / "nowhere")
+
+
+def test_a_frame_record_writes_and_reads_its_line() -> None:
+    from dreamengine.recording.frame import FrameRecord
+
+    live = {"file": "frame_000003.png", "index": 3, "t": 0.1, "probs": {"dog": 0.5},
+            "target": {"dog": 1.0}, "drive": {"pulse": 0.25}, "sampler": {"lr": 0.1},
+            "audio_overflows": 0, "controls": [{"t": 0.1, "control": "reset", "value": None,
+                                                "source": "osc"}],
+            "record": True, "render": {"t": 0.1, "drift": [0.0, 0.0]}, "keyframe": 2}
+    record = FrameRecord.from_line(live)
+    assert record.line() == live and list(record.line()) == list(live)  # order kept too
+    offline = {k: v for k, v in live.items() if k not in ("audio_overflows", "controls")}
+    assert list(FrameRecord.from_line(offline).line()) == list(offline)
+    other = {**offline, "future_field": [1, 2]}  # a newer version's field survives
+    assert FrameRecord.from_line(other).line()["future_field"] == [1, 2]
+    for needed in ("index", "t", "render", "keyframe"):
+        with pytest.raises(KeyError, match=needed):
+            FrameRecord.from_line({k: v for k, v in live.items() if k != needed})

@@ -1,4 +1,4 @@
-"""Offline sampling (``dreamengine.engine.sample``) and the image-prior training recipes."""
+"""Offline sampling (``dreamengine.dream.sample``) and the image-prior training recipes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from dreamengine.engine.sample import sample_images, sample_latents
+from dreamengine.dream.sample import sample_images, sample_latents
 from dreamengine.models import (
     ImagePrior,
     RefereeNet,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from dreamengine.engine.dream import Dream
+from dreamengine.dream.state import Dream
 from dreamengine.models import (
     ImagePrior,
 )

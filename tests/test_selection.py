@@ -128,7 +128,7 @@ def test_silence_below_the_gate_lets_the_dream_drift() -> None:
 
 
 def test_level_of_silence_and_of_a_full_scale_sine() -> None:
-    from dreamengine.engine.offline import level_db
+    from dreamengine.engine.hearing import level_db
 
     assert level_db(np.zeros(480, np.float32)) == float("-inf")
     assert level_db(np.zeros(0, np.float32)) is None

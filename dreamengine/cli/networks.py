@@ -63,9 +63,9 @@ def sample_command(args: argparse.Namespace) -> int:
 
     import torch
 
+    from dreamengine.dream.sample import sample_canvases, sample_images
     from dreamengine.engine import load_config
     from dreamengine.engine.build import load_image_prior, load_vision, resolve_device
-    from dreamengine.engine.sample import sample_canvases, sample_images
     from dreamengine.recording import FrameLog, atomic_write_bytes, encode_png, prepare_output_dir
 
     config = load_config(args.config, config_overrides(args))

@@ -212,6 +212,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def key_help() -> str:
-    from dreamengine.engine.keys import help_text
+    from dreamengine.controls.keys import help_text
 
     return help_text()

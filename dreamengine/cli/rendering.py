@@ -77,7 +77,7 @@ def live_command(args: argparse.Namespace) -> int:
     if headless and record is None and args.stats is None:
         record = Path("out") / time.strftime("live-%Y%m%d-%H%M%S")
         say(f"note: headless with nothing to show on: recording to {record}")
-    from dreamengine.engine.presets import presets_dir
+    from dreamengine.controls.presets import presets_dir
 
     midi_map = args.midi_map or presets_dir().parent / "midi.toml"
     request = LiveRequest(source, args.size, headless, record, args.seconds, args.fullscreen,

@@ -36,13 +36,17 @@ def config_command(args: argparse.Namespace) -> int:
 def osc_command(args: argparse.Namespace) -> int:
     """Send one message from a fresh UDP port and print what comes back to it: queries
     (``/get/...``, ``/state``) must be answered, or the exit status is 1."""
-    from dreamengine.engine.osc import OscServer
+    from dreamengine.controls.addresses import PREFIX, route
+    from dreamengine.controls.osc import OscServer
 
     if args.to is None:
         raise DreamengineError("--to needs HOST:PORT")
-    if not args.address.startswith("/dreamengine/"):
+    if not args.address.startswith(PREFIX + "/"):
         raise DreamengineError(f"OSC address {args.address!r} is outside dreamengine's space: "
-                               "addresses start with /dreamengine/ (see the README, Performing)")
+                               f"addresses start with {PREFIX}/ (see the README, Performing)")
+    if route(args.address) is None:
+        raise DreamengineError(f"OSC address {args.address!r} is not in dreamengine's space "
+                               "(see the README, Performing)")
     host, port = args.to
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)

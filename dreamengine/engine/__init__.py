@@ -1,7 +1,7 @@
 """The engine wires the stages together; only the CLI builds one.
 
-The names below load on first use, so a light command (``osc``) can import one engine module
-(``dreamengine.engine.osc``) without importing torch and the rest of the engine.
+The names below load on first use, so a light command (``config``) can import one engine
+module without importing torch and the rest of the engine.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 from dreamengine.classifier import SoundCNN, StreamingClassifier
+from dreamengine.dream.state import Dream
 from dreamengine.engine.build import resolve_device
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.dream import Dream
 from dreamengine.features import StreamingLogMel
 from dreamengine.models import CenterNet, ImagePrior, ImagePriorConfig
 from dreamengine.models.vision import VisionNet

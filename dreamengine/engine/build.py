@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 from dreamengine.classifier import SoundCNN
+from dreamengine.dream.state import Dream, ImageModel, VisionModel
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.dream import Dream, ImageModel, VisionModel
 from dreamengine.errors import DreamengineError
 from dreamengine.models import ImagePrior
 from dreamengine.models.vision import VisionNet

@@ -9,6 +9,7 @@ from typing import Any
 from dreamengine.audio import AudioConfig
 from dreamengine.classifier import ClassifierConfig
 from dreamengine.config import apply_overrides, load_toml
+from dreamengine.controls.bus import check_ranges
 from dreamengine.errors import DreamengineError
 from dreamengine.features import DynamicsConfig, MelConfig
 from dreamengine.models import ImagePriorConfig
@@ -117,7 +118,5 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
         config.validate()
     except ValueError as exc:
         raise DreamengineError(f"invalid config: {exc}") from None
-    from dreamengine.engine.control import check_ranges  # control imports this module
-
     check_ranges(config)
     return config

@@ -1,6 +1,7 @@
 """``replay``: re-render a recorded session offline, frame for frame, at any size.
 
-The session's latents are decoded again by the same generator (a canvas dream's keyframes are
+A thin driver of :class:`~dreamengine.engine.pipeline.Pipeline` at the recorded times. The
+session's latents are decoded again by the same generator (a canvas dream's keyframes are
 re-simulated from its snapshots and each keyframe's target, parameters, motion and counter), its
 keyframes arrive at their recorded times and every frame is drawn with its recorded
 :class:`FrameParams`, so at the recorded size the frames are identical and at another size they
@@ -9,7 +10,7 @@ are the same show, resampled.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,16 @@ from typing import Any
 import torch
 
 from dreamengine.config import apply_overrides, flatten
+from dreamengine.dream.state import Dream, ImageModel
 from dreamengine.engine.build import load_image_prior, load_vision
 from dreamengine.engine.config import EngineConfig
-from dreamengine.engine.dream import Dream, ImageModel
+from dreamengine.engine.pipeline import FrameInputs, Pipeline, ShownKey
 from dreamengine.engine.show import Show
+from dreamengine.engine.timing import StageTimer
 from dreamengine.errors import DreamengineError
 from dreamengine.models import ImagePrior
 from dreamengine.recording import RecordingSummary, SessionRecorder, read_session
+from dreamengine.recording.frame import FrameRecord
 from dreamengine.render import FrameParams, Renderer, create_headless_context
 from dreamengine.sampler import SamplerConfig
 
@@ -36,10 +40,42 @@ class ReplaySummary:
     warnings: list[str]
 
 
-def frame_params_from(record: dict[str, Any]) -> FrameParams:
-    raw = dict(record["render"])
+def frame_params_from(render: Mapping[str, Any]) -> FrameParams:
+    raw = dict(render)
     raw["drift"] = tuple(raw["drift"])
     return FrameParams(**raw)
+
+
+class Recorded:
+    """Replay's inputs: each frame's recorded values, in order."""
+
+    def __init__(self, records: list[FrameRecord]) -> None:
+        self._next = iter(records)
+
+    def inputs(self, t: float, dt: float, timer: StageTimer) -> FrameInputs:
+        was = next(self._next)
+        return FrameInputs(was.probs, was.target, was.drive, was.sampler,
+                           frame_params_from(was.render), recorded=was)
+
+
+class RecordedDream:
+    """Replay's keyframes: each recorded keyframe again, once its frame comes."""
+
+    def __init__(self, dream: Dream, keyframes: list[dict[str, Any]], latents: Any) -> None:
+        self.dream, self.latents = dream, latents
+        self._pending = iter(keyframes)
+        self._next = next(self._pending, None)
+
+    def due(self, t: float, inputs: FrameInputs, timer: StageTimer) -> list[ShownKey]:
+        assert inputs.recorded is not None
+        shown = []
+        while self._next is not None and self._next["index"] <= inputs.recorded.keyframe:
+            image, latent = _keyframe_again(self.dream, self._next, self.latents)
+            kept = {k: v for k, v in self._next.items()
+                    if k not in ("index", "t", "latent_row")}
+            shown.append(ShownKey(image, self._next["t"], latent, kept))
+            self._next = next(self._pending, None)
+        return shown
 
 
 def replay_session(session: Path, out_dir: Path, size: tuple[int, int] | None,
@@ -55,6 +91,7 @@ def replay_session(session: Path, out_dir: Path, size: tuple[int, int] | None,
 def _replay(session: Path, out_dir: Path, size: tuple[int, int] | None,
             progress: Callable[[int, int], None] | None) -> ReplaySummary:
     meta, frames, keyframes, latents = read_session(session)
+    records = [FrameRecord.from_line(line) for line in frames]
     config = apply_overrides(EngineConfig(), flatten(meta["config"]))
     size = size or (int(meta["size"][0]), int(meta["size"][1]))
     torch.set_num_threads(int(meta.get("torch_threads", 1)))
@@ -68,28 +105,20 @@ def _replay(session: Path, out_dir: Path, size: tuple[int, int] | None,
     recorder = SessionRecorder(out_dir, config.recording, replay_meta, live=False)
     ctx = create_headless_context()
     renderer = Renderer(ctx, size, dream.key_size, config.render)
-    show = Show(renderer, recorder)
-    pending = iter(keyframes)
-    next_key = next(pending, None)
+    pipeline = Pipeline(Recorded(records), RecordedDream(dream, keyframes, latents),
+                        Show(renderer, recorder))
+    last_t = 0.0
     try:
-        for n, record in enumerate(frames):
-            while next_key is not None and next_key["index"] <= record["keyframe"]:
-                image, latent = _keyframe_again(dream, next_key, latents)
-                kept = {k: v for k, v in next_key.items()
-                        if k not in ("index", "t", "latent_row")}
-                show.keyframe(image, next_key["t"], latent, kept)
-                next_key = next(pending, None)
-            extra = {k: v for k, v in record.items()
-                     if k not in ("file", "index", "t", "render", "keyframe", "record")}
-            show.frame(record["index"], frame_params_from(record), extra,
-                       save=record.get("record", True))
+        for n, record in enumerate(records):
+            pipeline.step(record.t, record.t - last_t)
+            last_t = record.t
             if progress is not None:
-                progress(n + 1, len(frames))
+                progress(n + 1, len(records))
     finally:
         summary = recorder.close()
         renderer.release()
         ctx.release()
-    return ReplaySummary(len(frames), show.keyframes, summary, warnings)
+    return ReplaySummary(len(records), pipeline.show.keyframes, summary, warnings)
 
 
 def _keyframe_again(dream: Dream, record: dict[str, Any],
@@ -101,10 +130,10 @@ def _keyframe_again(dream: Dream, record: dict[str, Any],
             raise DreamengineError(f"the session's latents end before keyframe {record['index']}")
         dream.restore(torch.from_numpy(latents[int(record["latent_row"])].copy()))
         if "seed" in record:
-            dream.seed, dream.step = int(record["seed"]), int(record["step"]) + 1
+            dream.continue_at(int(record["seed"]), int(record["step"]) + 1)
         return dream.image(), latents[int(record["latent_row"])]
     dream.params = SamplerConfig(**record["sampler"])
-    dream.seed, dream.step = int(record["seed"]), int(record["step"])
+    dream.continue_at(int(record["seed"]), int(record["step"]))
     key = dream.keyframe(record.get("target", {}), float(record["dt"]),
                          bool(record.get("renewed", False)))
     return key.image, key.latent

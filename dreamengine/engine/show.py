@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from dreamengine.recording import SessionRecorder
+from dreamengine.recording.frame import FrameRecord
 from dreamengine.render import FrameParams, Renderer
 from dreamengine.render.overlay import overlay_lines, render_text
 
@@ -35,25 +36,25 @@ class Show:
         self.keyframes += 1
         return index
 
-    def frame(self, index: int, params: FrameParams, record: dict[str, Any],
-              save: bool = True, read: bool = False) -> np.ndarray | None:
-        """Render frame ``index``; ``save`` writes it to the recording, ``read`` returns its
-        pixels even when it is not saved (a virtual camera wants every frame)."""
+    def frame(self, record: FrameRecord, params: FrameParams, save: bool = True,
+              read: bool = False) -> tuple[FrameRecord, np.ndarray | None]:
+        """Render the frame ``record`` describes with ``params``; ``save`` writes it to the
+        recording, ``read`` returns its pixels even when it is not saved (a virtual camera
+        wants every frame). Returns the record as logged (``record`` says whether it was
+        offered for saving) and the pixels, when read."""
         if params.overlay:
             self._update_overlay(record)
         self.renderer.render(params)
         save = save and self.recorder is not None and self.read_back
         rgb = self.renderer.read() if save or read else None
+        record = dataclasses.replace(record, record=save)
         if self.recorder is not None:
-            full = {"index": index, "t": params.t, **record, "record": save,
-                    "render": dataclasses.asdict(params), "keyframe": self.keyframes - 1}
-            self.recorder.frame(full, rgb if save else None)
-        return rgb
+            self.recorder.frame(record.line(), rgb if save else None)
+        return record, rgb
 
-    def _update_overlay(self, record: dict[str, Any]) -> None:
-        lines = overlay_lines(record.get("target", {}), record.get("probs", {}),
-                              record.get("sampler", {}),
-                              audio_overflows=record.get("audio_overflows", 0))
+    def _update_overlay(self, record: FrameRecord) -> None:
+        lines = overlay_lines(record.target, record.probs, record.sampler,
+                              audio_overflows=record.audio_overflows or 0)
         if lines != self._overlay_text:
             self._overlay_text = lines
             font_px = max(11, self.renderer.out_size[1] // 45)

@@ -136,7 +136,8 @@ class SessionRecorder:
                 wait_for([future])
             self._pending.popleft()
             written = future is not None and future.exception() is None and future.result()
-            line = {"file": name if written else None, **record}
+            line = {"file": name if written else None,
+                    **{k: v for k, v in record.items() if k != "file"}}
             self._guard(lambda line=line: self._frames.write(line))
 
     def _guard(self, write: Any) -> None:

@@ -61,6 +61,11 @@ class Selector:
         self._rng = np.random.default_rng(seed)  # draws among a label's alternatives
         self._chosen: dict[str, tuple[tuple[str, float], ...]] = {}  # for each label heard now
 
+    def retune(self, config: SelectionConfig) -> None:
+        """New settings (a live control change), from the next update on; the smoothed state
+        carries over."""
+        self.config = config
+
     def update(self, probs: np.ndarray, dt: float, level_db: float | None = None) -> Selection:
         """Fold in one ``[n_labels]`` vector observed ``dt`` seconds after the last one.
 

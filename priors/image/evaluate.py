@@ -6,7 +6,7 @@
 Writes ``OUT/figures.json`` and ``OUT/grid_CLASS.png``:
 
 - ``referee_agreement``: per class, the fraction of ``--n`` PPGN samples (``--steps`` steps
-  from fresh latents, driven by C through ``dreamengine.engine.sample``) that the referee
+  from fresh latents, driven by C through ``dreamengine.dream.sample``) that the referee
   classifies as the target class, and its mean (target ≥ 0.6 at 200 steps);
 - ``referee_val_top1`` / ``condition_val_top1``: both classifiers on held-out real images (the
   ceiling the agreement can reach);
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from train_data import load_pixels, read_manifest, save_grid, to_unit
 
-from dreamengine.engine.sample import sample_latents
+from dreamengine.dream.sample import sample_latents
 from dreamengine.models import ImagePrior, RefereeNet
 from dreamengine.sampler import PPGNSampler, SamplerConfig, class_log_prob, target_vector
 

@@ -31,7 +31,7 @@ from PIL import Image, ImageEnhance
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from dreamengine.engine.dream import Dream  # noqa: E402
+from dreamengine.dream.state import Dream  # noqa: E402
 from dreamengine.models.centernet import CenterNet  # noqa: E402
 from dreamengine.models.heatmap_head import HeatmapHead, HeatmapHeadConfig  # noqa: E402
 from dreamengine.models.vision import VisionNet  # noqa: E402

@@ -1,11 +1,11 @@
 """The control bus: the one interface through which every live parameter changes.
 
-Keys in the window (and OSC and MIDI in the controls issue) call :meth:`Controls.set` with a
-dotted name and a value, or :meth:`Controls.act` with an action. The bus checks the value
-against the parameter's type and range (a bad one raises :class:`ControlError` naming it and
-changes nothing), keeps the current state, and queues every change with its time and source so
-the loop writes it to ``frames.jsonl``. The loop hands the new state to the dream worker, the
-selector and the renderer.
+Keys in the window, OSC and MIDI (through :mod:`~dreamengine.controls.console`) call
+:meth:`Controls.set` with a dotted name and a value, or :meth:`Controls.act` with an action.
+The bus checks the value against the parameter's type and range (a bad one raises
+:class:`ControlError` naming it and changes nothing), keeps the current state, and queues every
+change with its time and source so the loop writes it to ``frames.jsonl``. The loop hands the
+new state to the dream worker, the selector and the renderer.
 """
 
 from __future__ import annotations
@@ -14,13 +14,32 @@ import builtins
 import copy
 import dataclasses
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
-from dreamengine.engine.config import EngineConfig
 from dreamengine.errors import DreamengineError
 from dreamengine.render import RenderConfig
 from dreamengine.sampler import SamplerConfig
 from dreamengine.selection import SelectionConfig, class_weights
+
+
+class _DreamSection(Protocol):
+    @property
+    def keyframes_per_s(self) -> float: ...
+    @property
+    def seed(self) -> int: ...
+
+
+class Sections(Protocol):
+    """What the bus reads of the engine's config (the engine's ``EngineConfig`` has it)."""
+
+    @property
+    def sampler(self) -> SamplerConfig: ...
+    @property
+    def selection(self) -> SelectionConfig: ...
+    @property
+    def render(self) -> RenderConfig: ...
+    @property
+    def dream(self) -> _DreamSection: ...
 
 
 class ControlError(DreamengineError):
@@ -96,7 +115,7 @@ ACTIONS = ("reset", "reseed", "record", "fullscreen", "quit")
 class Controls:
     """The live state and its change log."""
 
-    def __init__(self, config: EngineConfig, classes: tuple[str, ...]) -> None:
+    def __init__(self, config: Sections, classes: tuple[str, ...]) -> None:
         self.sampler: SamplerConfig = config.sampler
         self.selection: SelectionConfig = config.selection
         self.render: RenderConfig = config.render
@@ -243,7 +262,7 @@ def check_config_fields() -> list[str]:
     return missing
 
 
-def check_ranges(config: EngineConfig) -> None:
+def check_ranges(config: Sections) -> None:
     """Every value of ``config`` that has a control lies in that control's range: the same
     table checks TOML files, ``--set``, OSC, MIDI and presets. Raises naming the key."""
     for name, param in PARAMS.items():

@@ -1,14 +1,15 @@
 """The dream: one persistent state stepped by the PPGN sampler toward the selected classes.
 
-Two parameterisations share one interface (``h`` is always a flat ``[1, latent_dim]`` tensor, so
-the transports and recordings carry either):
+Two parameterisations share one interface (``h`` is always a flat ``[1, latent_dim]`` tensor;
+the transports carry whatever :attr:`Dream.latent_shape` and :attr:`Dream.image_shape` say):
 
 - **canvas** (the default): ``h`` is the picture itself in decorrelated colour, stepped on the
   photo-trained vision network's class heatmaps, and moved by the canvas's own zoom, rotation and
   drift before each keyframe's steps, so new detail is dreamed into the zoom;
 - **latent**: the first design's emoji generator, latent prior and condition net.
 
-State plus maths, no threads: the live worker (and the offline loop) call :meth:`Dream.keyframe`.
+State plus maths, no threads: the transports (and the offline loop) call :meth:`Dream.keyframe`
+with a target: a fixed-order weight vector over :attr:`Dream.labels`, or a mapping of names.
 A state that turns non-finite is reset to the last good one and reported once.
 """
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # importing torchvision pulls in torch._dynamo: only when ask
 
 VisionModel = Union[VisionNet, "TorchvisionVision"]  # the second is a name only for mypy
 ImageModel = Union[ImagePrior, VisionModel]  # noqa: UP007 - the alias above is a Union
+Target = Union[Mapping[str, float], np.ndarray]  # noqa: UP007 - names, or [len(labels)] weights
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,21 @@ class Dream:
         return self.prior.config.generator.size
 
     @property
+    def labels(self) -> tuple[str, ...]:
+        """The image classes, in the order of a target vector."""
+        return tuple(self.prior.labels)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """Shape of a keyframe's image: ``(S, S, 3)`` uint8."""
+        return (self.key_size, self.key_size, 3)
+
+    @property
+    def latent_shape(self) -> tuple[int]:
+        """Shape of a keyframe's state (``Keyframe.latent``): flat float32."""
+        return (self.latent_dim,)
+
+    @property
     def latent_dim(self) -> int:
         """Length of the flat state ``h``."""
         if self.canvas:
@@ -121,17 +138,39 @@ class Dream:
         """Back to the current seed's first state."""
         self.reseed(self.seed)
 
+    def continue_at(self, seed: int, step: int) -> None:
+        """Take up the keyframe counter of ``seed`` at ``step`` without touching the state:
+        each keyframe's randomness comes from these two alone, so a recording continues
+        exactly (``replay``; a restarted dream process)."""
+        self.seed, self.step = seed, step
+
+    def back_to_last_good(self) -> None:
+        """Drop the state a failed step left behind (the worker calls this)."""
+        self.h = self._last_good.clone()
+
     def restore(self, h: torch.Tensor) -> None:
         """Continue from the state ``h`` ``[1, latent_dim]`` (a restart or a snapshot)."""
         self.h = h.reshape(1, -1).to(self.device).clone()
         self._last_good = self.h.clone()
 
-    def objective(self, target: Mapping[str, float]) -> Objective | None:
+    def weights(self, target: Target) -> torch.Tensor:
+        """``target`` as ``[len(labels)]`` float32 weights; an unknown name raises."""
+        if isinstance(target, Mapping):
+            return target_vector(target, self.labels)
+        if np.shape(target) != (len(self.labels),):
+            raise ValueError(f"a target vector needs {len(self.labels)} weights, "
+                             f"got shape {np.shape(target)}")
+        return torch.as_tensor(np.asarray(target), dtype=torch.float32)
+
+    def objective(self, target: Target) -> Objective | None:
         """The class term for ``target``: a weighted mixture, or with ``spatial`` one region
         of the canvas per class; ``None`` (drift on the prior) for an empty target."""
-        if not target:
+        return self._objective(self.weights(target))
+
+    def _objective(self, weights: torch.Tensor) -> Objective | None:
+        if not bool((weights != 0).any()):
             return None
-        weights = target_vector(target, self.prior.labels).to(self.device)
+        weights = weights.to(self.device)
         if not isinstance(self.prior, ImagePrior):
             return heatmap_objective(self.prior.heatmaps, weights, self.params.spatial,
                                      rival_classes=self.prior.n_detector)
@@ -141,15 +180,16 @@ class Dream:
             return regional_log_prob(condition, spatial_parts(weights), size)
         return class_log_prob(condition, weights)
 
-    def keyframe(self, target: Mapping[str, float], dt: float = 0.0,
+    def keyframe(self, target: Target, dt: float = 0.0,
                  renewed: bool | None = None) -> Keyframe:
         """Move the canvas by ``dt`` seconds of its motion, then run ``steps_per_keyframe``
         steps toward ``target`` (empty: drift on the prior). When the leading class changes to
         another class the canvas first loses ``params.renew`` of its detail; ``renewed`` forces
         that choice (``replay`` passes what was recorded)."""
-        objective = self.objective(target)
+        weights = self.weights(target)
+        objective = self._objective(weights)
         step = self.step
-        lead = max(target, key=lambda k: target[k]) if target else None
+        lead = self.labels[int(weights.argmax())] if bool((weights != 0).any()) else None
         if renewed is None:  # from one class to another (not from drift: nothing to erase)
             renewed = self.canvas and None not in (lead, self.lead) and lead != self.lead
         if lead is not None:  # a silence in between does not hide a change of class

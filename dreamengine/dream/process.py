@@ -1,12 +1,13 @@
 """The dream worker in its own process: own interpreter, own GIL, lower scheduling priority.
 
-Same interface as :class:`~dreamengine.engine.worker.DreamWorker` and the same loop
-(:func:`~dreamengine.engine.worker.serve`); only the transport differs. Shared memory carries the
-request (a weight vector per image class, newest overwrites) and the newest keyframe (image,
-latent, score and counters behind one lock held only for a copy); queues carry the rare commands
-and the child's reports. The render side never waits more than a couple of milliseconds. A
-child that dies is restarted from the last published latent (each restart reported, at most
-``MAX_RESTARTS`` times); a child whose show was killed outright stops by itself.
+Same interface as :class:`~.thread.DreamWorker` and the same loop (:func:`~.transport.serve`);
+only the transport differs. Shared memory carries the request (the target vector, newest
+overwrites) and the newest keyframe (image, state, score and counters behind one lock held only
+for a copy), each laid out by the shapes the dream reports, whatever they are; queues carry
+the rare commands and the child's reports. The render side never waits more than a couple of
+milliseconds. A child that dies is restarted from the last published latent (each restart
+reported, at most ``MAX_RESTARTS`` times); a child whose show was killed outright stops by
+itself.
 """
 
 from __future__ import annotations
@@ -19,11 +20,26 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import torch
 
-from dreamengine.engine.dream import Dream, Keyframe
-from dreamengine.engine.worker import Commands, Published, serve
+from dreamengine.dream.shared import (
+    H_DT,
+    H_RENEWED,
+    H_RESET,
+    H_RESETS,
+    H_SCORE,
+    H_SEED,
+    H_SEQ,
+    H_STEP,
+    H_TAKEN,
+    H_TIME,
+    ChildSide,
+    Orphaned,
+    Shared,
+)
+from dreamengine.dream.state import Dream, Keyframe
+from dreamengine.dream.thread import request_vector
+from dreamengine.dream.transport import Commands, Published, as_target, serve
 from dreamengine.errors import DreamengineError
 from dreamengine.sampler import SamplerConfig
 
@@ -31,110 +47,7 @@ START_TIMEOUT_S = 120.0  # a cold interpreter importing torch on a loaded 2-core
 MAX_RESTARTS = 3
 NICE = 10  # the dream process's scheduling niceness (higher yields to the render loop)
 
-_SEQ, _TIME, _SCORE, _RESET, _RESETS, _TAKEN, _STEP, _DT, _SEED, _RENEWED = range(10)  # header
-
-
-class _Flag:
-    """A stop flag in shared memory. (``multiprocessing.Event`` can deadlock its setter when a
-    waiting process was killed; a polled flag cannot.)"""
-
-    def __init__(self, ctx: Any) -> None:
-        self.value = ctx.RawValue("b", 0)
-
-    def set(self) -> None:
-        self.value.value = 1
-
-    def is_set(self) -> bool:
-        return bool(self.value.value)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        deadline = time.monotonic() + (timeout or 0.0)
-        while not self.is_set() and time.monotonic() < deadline:
-            time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
-        return self.is_set()
-
-
-class _Orphaned(_Flag):
-    """The child's view of the stop flag: also set once the render process is gone (killed
-    outright, it never sets the flag), so a dream process never outlives its show."""
-
-    def __init__(self, flag: _Flag) -> None:
-        self.value, self.parent = flag.value, os.getppid()
-
-    def is_set(self) -> bool:
-        return bool(self.value.value) or os.getppid() != self.parent
-
-
-class _Shared:
-    """The shared memory both sides map: the request vector, the keyframe buffers, counters."""
-
-    def __init__(self, ctx: Any, labels: tuple[str, ...], size: int, latent_dim: int) -> None:
-        self.labels, self.size, self.latent_dim = labels, size, latent_dim
-        self.target = ctx.RawArray("d", len(labels))
-        self.target_seq = ctx.RawValue("q", 0)
-        self.header = ctx.RawArray("d", 10)
-        self.answered = ctx.RawArray("d", len(labels))
-        self.latent = ctx.RawArray("f", latent_dim)
-        self.image = ctx.RawArray("B", size * size * 3)
-        self.stop = _Flag(ctx)
-        self.renew(ctx)
-
-    def renew(self, ctx: Any) -> None:
-        """Fresh lock and queues: a killed process may have died holding the old ones."""
-        self.lock = ctx.Lock()
-        self.commands = ctx.Queue()
-        self.reports = ctx.Queue()
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"target": np.frombuffer(self.target, np.float64),
-                "header": np.frombuffer(self.header, np.float64),
-                "answered": np.frombuffer(self.answered, np.float64),
-                "latent": np.frombuffer(self.latent, np.float32),
-                "image": np.frombuffer(self.image, np.uint8).reshape(self.size, self.size, 3)}
-
-
-def _as_target(labels: tuple[str, ...], vector: np.ndarray) -> dict[str, float]:
-    return {n: float(w) for n, w in zip(labels, vector, strict=True) if w != 0.0}
-
-
-class _ChildSide:
-    """The dream process's end of :class:`_Shared`."""
-
-    def __init__(self, shared: _Shared, resets: Callable[[], int]) -> None:
-        self.shared, self.resets = shared, resets
-        self.a = shared.arrays()
-        self.said: set[str] = set()
-
-    def take(self) -> tuple[dict[str, float], int, list[tuple[str, object]]]:
-        with self.shared.lock:
-            vector = self.a["target"].copy()
-            seq = int(self.shared.target_seq.value)
-        commands = []
-        while True:
-            try:
-                commands.append(self.shared.commands.get_nowait())
-            except queue.Empty:
-                break
-        return _as_target(self.shared.labels, vector), seq, commands
-
-    def publish(self, key: Keyframe, target: dict[str, float], taken: int) -> None:
-        a = self.a
-        with self.shared.lock:
-            a["image"][...] = key.image
-            a["latent"][...] = key.latent
-            a["answered"][...] = [target.get(n, 0.0) for n in self.shared.labels]
-            a["header"][_SEQ] += 1
-            a["header"][[_TIME, _SCORE, _RESET, _RESETS, _TAKEN, _STEP, _DT, _SEED, _RENEWED]] = (
-                time.monotonic(), key.score, float(key.reset), self.resets(), taken, key.step,
-                key.dt, key.seed, float(key.renewed))
-
-    def report(self, message: str) -> None:
-        if message not in self.said:
-            self.said.add(message)
-            self.shared.reports.put(message)
-
-
-def _child(shared: _Shared, prior: Any, params: SamplerConfig, seed: int, device: str,
+def _child(shared: Shared, prior: Any, params: SamplerConfig, seed: int, device: str,
            h: torch.Tensor, noise_state: torch.Tensor, resets: int, min_interval: float,
            threads: int, canvas_px: int, step: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the show's to handle: it stops us
@@ -143,8 +56,9 @@ def _child(shared: _Shared, prior: Any, params: SamplerConfig, seed: int, device
     dream = Dream(prior, params, seed, torch.device(device), canvas_px)
     dream.restore(h)
     dream.noise.set_state(noise_state)
-    dream.resets, dream.step = resets, step
-    serve(dream, _ChildSide(shared, lambda: dream.resets), _Orphaned(shared.stop), min_interval)
+    dream.resets = resets
+    dream.continue_at(seed, step)
+    serve(dream, ChildSide(shared, lambda: dream.resets), Orphaned(shared.stop), min_interval)
 
 
 class DreamProcess(Commands):
@@ -158,7 +72,7 @@ class DreamProcess(Commands):
         self.errors: list[str] = []
         self.restarts = 0
         self._ctx = mp.get_context("spawn")
-        self._shared = _Shared(self._ctx, dream.prior.labels, dream.key_size, dream.latent_dim)
+        self._shared = Shared(self._ctx, dream.labels, dream.image_shape, dream.latent_shape)
         self._a = self._shared.arrays()
         self._published: Published | None = None
         self._process: Any = None
@@ -219,11 +133,11 @@ class DreamProcess(Commands):
 
     @property
     def resets(self) -> int:
-        return int(self._a["header"][_RESETS])
+        return int(self._a["header"][H_RESETS])
 
     @property
     def requests_seen(self) -> int:
-        return int(self._a["header"][_TAKEN])
+        return int(self._a["header"][H_TAKEN])
 
     @property
     def pid(self) -> int | None:
@@ -233,13 +147,7 @@ class DreamProcess(Commands):
     def request(self, target: Mapping[str, float]) -> None:
         """Replace whatever request is pending with ``target`` (never blocks for long: the
         lock is only ever held for a copy of a few hundred bytes)."""
-        labels = self._shared.labels
-        vector = np.zeros(len(labels))
-        for name, weight in target.items():
-            if name in labels:
-                vector[labels.index(name)] = weight
-            else:
-                self._report(f"dream: unknown image class {name!r} ignored")
+        vector = request_vector(target, self._shared.labels, self._report)
         with self._shared.lock:
             self._a["target"][...] = vector
             self._shared.target_seq.value += 1
@@ -261,15 +169,15 @@ class DreamProcess(Commands):
         if not self._shared.lock.acquire(timeout=0.002):
             return self._published  # the child is mid-copy: the next frame gets it
         try:
-            seq = int(a["header"][_SEQ])
+            seq = int(a["header"][H_SEQ])
             if seq == 0 or (self._published is not None and seq == self._published.seq):
                 return self._published
-            key = Keyframe(a["image"].copy(), a["latent"].copy(), float(a["header"][_SCORE]),
-                           bool(a["header"][_RESET]), int(a["header"][_STEP]),
-                           float(a["header"][_DT]), int(a["header"][_SEED]),
-                           bool(a["header"][_RENEWED]))
-            target = _as_target(self._shared.labels, a["answered"])
-            self._published = Published(seq, float(a["header"][_TIME]), key, target)
+            key = Keyframe(a["image"].copy(), a["latent"].copy(), float(a["header"][H_SCORE]),
+                           bool(a["header"][H_RESET]), int(a["header"][H_STEP]),
+                           float(a["header"][H_DT]), int(a["header"][H_SEED]),
+                           bool(a["header"][H_RENEWED]))
+            target = as_target(a["answered"], self._shared.labels)
+            self._published = Published(seq, float(a["header"][H_TIME]), key, target)
         finally:
             self._shared.lock.release()
         return self._published

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dreamengine.config import read_toml, toml_value
-from dreamengine.engine.control import PARAMS, ControlError, Controls
+from dreamengine.controls.bus import PARAMS, ControlError, Controls
 from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dreamengine.config import read_toml
-from dreamengine.engine.control import ACTIONS, CLASS_CONTROLS, PARAMS, ControlError, Param
+from dreamengine.controls.bus import ACTIONS, CLASS_CONTROLS, PARAMS, ControlError, Param
 from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from dreamengine.engine.dream import Dream, VisionModel
+from dreamengine.dream.state import Dream, VisionModel
 from dreamengine.models import ImagePrior
 from dreamengine.sampler import PPGNSampler, SamplerConfig, class_log_prob, target_vector
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dreamengine.engine.control import PARAMS, Controls
+from dreamengine.controls.bus import PARAMS, Controls
 from dreamengine.render import RenderConfig
 
 Edit = Callable[[Controls], tuple[str, object]]  # → (control name, new value)

@@ -5,7 +5,7 @@ cannot be used (unknown address, wrong argument, out of range) is ignored with o
 same complaint is not repeated within ``QUIET_S`` seconds, so a misconfigured controller cannot
 flood the console. Nothing a client sends can raise out of :meth:`Console.osc`.
 
-OSC address space (prefix ``/dreamengine``):
+OSC address space (prefix ``/dreamengine``; the table itself is :data:`.addresses.ROUTES`):
 
 =================================  ==========================================================
 ``/<section>/<key> VALUE``         set a parameter, e.g. ``/dreamengine/sampler/eps2 1.5``
@@ -31,15 +31,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dreamengine.engine.control import ACTIONS, ControlError, Controls
-from dreamengine.engine.keys import apply_key
-from dreamengine.engine.midi import MidiMap
-from dreamengine.engine.presets import PresetFade, preset_path, read_preset, save_preset
+from dreamengine.controls.addresses import PREFIX, address_of, route
+from dreamengine.controls.bus import ACTIONS, ControlError, Controls
+from dreamengine.controls.keys import apply_key
+from dreamengine.controls.midi import MidiMap
+from dreamengine.controls.presets import PresetFade, preset_path, read_preset, save_preset
 from dreamengine.errors import DreamengineError
 
-PREFIX = "/dreamengine"
 QUIET_S = 5.0
 Address = tuple[str, int]
+Fields = dict[str, str]  # an address's wildcard segments by name
+Args = tuple[Any, ...]
 Reply = tuple[Address, str, tuple[Any, ...]]
 PRESET_KEYS = {str(i): str(i) for i in range(1, 10)}  # key "3" recalls preset "3"
 
@@ -96,42 +98,52 @@ class Console:
 
     def _osc(self, address: str, args: tuple[Any, ...], sender: Address,
              t: float) -> list[Reply]:
-        if not address.startswith(PREFIX + "/"):
-            raise ControlError(f"address outside {PREFIX}/")
-        parts = address[len(PREFIX) + 1 :].split("/")
-        head = parts[0]
-        if len(parts) == 1 and head in ACTIONS:
-            self.controls.act(head, source="osc", t=t)
-        elif head == "get" and len(parts) == 3:
-            name = f"{parts[1]}.{parts[2]}"
-            return [(sender, f"{PREFIX}/{parts[1]}/{parts[2]}", (self._osc_value(name),))]
-        elif parts == ["state"]:
-            return self.state_replies(sender)
-        elif parts == ["subscribe"]:
-            port = _one(args, int, "a port") if args else sender[1]
-            self.subscribers.add((sender[0], port))
-        elif parts == ["unsubscribe"]:
-            self.subscribers = {s for s in self.subscribers if s[0] != sender[0]}
-        elif head == "preset" and len(parts) == 2 and parts[1] in ("save", "load"):
-            name = str(_one(args[:1], str, "a preset name"))
-            if parts[1] == "save":
-                self.save_preset(name)
-            else:
-                fade = float(_one(args[1:], (int, float), "a fade in seconds")) if len(
-                    args) > 1 else None
-                self.load_preset(name, t, fade)
-        elif parts == ["midi", "learn"]:
-            name = str(_one(args, str, "a control name"))
-            self.midi_map.learn(name)
-            self.say(f"MIDI learn: move a control to bind it to {name}")
-        elif parts == ["midi", "save"]:
-            self.save_midi_map()
-        elif len(parts) == 2:
-            self.controls.set(f"{parts[0]}.{parts[1]}", _one(args, (int, float, str, bool),
-                                                              "one value"), source="osc", t=t)
-        else:
-            raise ControlError("unknown address")
-        return []
+        found = route(address)
+        if found is None:
+            raise ControlError("unknown address" if address.startswith(PREFIX + "/")
+                               else f"address outside {PREFIX}/")
+        row, fields = found
+        handler: Callable[..., list[Reply] | None] = getattr(self, f"on_{row.handler}")
+        return handler(fields, args, sender, t) or []
+
+    # --- one method per row of the address space (see addresses.ROUTES) ----------------------
+
+    def on_action(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
+        self.controls.act(fields["ACTION"], source="osc", t=t)
+
+    def on_get(self, fields: Fields, args: Args, sender: Address, t: float) -> list[Reply]:
+        name = f"{fields['SECTION']}.{fields['KEY']}"
+        return [(sender, address_of(name), (self._osc_value(name),))]
+
+    def on_state(self, fields: Fields, args: Args, sender: Address, t: float) -> list[Reply]:
+        return self.state_replies(sender)
+
+    def on_subscribe(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
+        port = _one(args, int, "a port") if args else sender[1]
+        self.subscribers.add((sender[0], port))
+
+    def on_unsubscribe(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
+        self.subscribers = {s for s in self.subscribers if s[0] != sender[0]}
+
+    def on_preset_save(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
+        self.save_preset(str(_one(args[:1], str, "a preset name")))
+
+    def on_preset_load(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
+        name = str(_one(args[:1], str, "a preset name"))
+        fade = float(_one(args[1:], (int, float), "a fade in seconds")) if len(args) > 1 else None
+        self.load_preset(name, t, fade)
+
+    def on_midi_learn(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
+        name = str(_one(args, str, "a control name"))
+        self.midi_map.learn(name)
+        self.say(f"MIDI learn: move a control to bind it to {name}")
+
+    def on_midi_save(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
+        self.save_midi_map()
+
+    def on_set(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
+        self.controls.set(f"{fields['SECTION']}.{fields['KEY']}",
+                          _one(args, (int, float, str, bool), "one value"), source="osc", t=t)
 
     def _osc_value(self, name: str) -> Any:
         value = self.controls.get(name)
@@ -140,9 +152,8 @@ class Console:
     def state_replies(self, to: Address) -> list[Reply]:
         out: list[Reply] = []
         for name, value in self.controls.state().items():
-            section, _, key = name.partition(".")
             v = ",".join(value) if isinstance(value, list) else value
-            out.append((to, f"{PREFIX}/{section}/{key}", (v,)))
+            out.append((to, address_of(name), (v,)))
         out.append((to, f"{PREFIX}/state/done", ()))
         return out
 
@@ -182,9 +193,7 @@ class Console:
         """The changes of this frame, addressed to every subscriber."""
         out: list[Reply] = []
         for change in changes:
-            name = str(change["control"])
-            section, _, key = name.partition(".")
-            address = f"{PREFIX}/{section}/{key}" if key else f"{PREFIX}/{section}"
+            address = address_of(str(change["control"]))
             value = change["value"]
             args = () if value is None else (",".join(value) if isinstance(value, tuple)
                                              else value,)
