@@ -44,7 +44,8 @@ def osc_command(args: argparse.Namespace) -> int:
     if not args.address.startswith(PREFIX + "/"):
         raise DreamengineError(f"OSC address {args.address!r} is outside dreamengine's space: "
                                f"addresses start with {PREFIX}/ (see the README, Performing)")
-    if route(args.address) is None:
+    found = route(args.address)
+    if found is None:
         raise DreamengineError(f"OSC address {args.address!r} is not in dreamengine's space "
                                "(see the README, Performing)")
     host, port = args.to
@@ -67,8 +68,7 @@ def osc_command(args: argparse.Namespace) -> int:
                 time.sleep(0.01)
     finally:
         server.close()
-    query = args.address.startswith(("/dreamengine/get/", "/dreamengine/state"))
-    if query and not replies:
+    if found[0].handler in ("get", "state") and not replies:  # a query nobody answered
         print(f"dreamengine: no reply from {host}:{port} within {args.wait:g} s (is `dreamengine "
               "live` running with OSC on that port?)", file=sys.stderr)
         return 1
