@@ -131,3 +131,13 @@ def test_fast_engines_are_repeatable_clean_clips_of_three_kinds() -> None:
         assert np.abs(wave).max() <= 1.0
     spectra = [np.abs(np.fft.rfft(p[0].samples[:16000])) for p in clips]
     assert not np.allclose(spectra[0], spectra[1])
+
+
+def test_the_teacher_term_takes_a_list_of_labels_and_names_a_wrong_one() -> None:
+    import subprocess
+
+    script = Path(__file__).parent.parent / "priors" / "sound" / "train.py"
+    done = subprocess.run([sys.executable, str(script), "--teacher-on", "dog,unicorn",
+                           "--minutes", "0"], capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 2 and "unknown labels ['unicorn']" in done.stderr

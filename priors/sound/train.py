@@ -45,6 +45,19 @@ REAL_SHARE = (0.4, 0.6)  # real clips' share of a label's draws: few real clips 
 OTHER_WEIGHT = 3.0  # `other` is drawn this many times as often as each named scene label
 
 
+def teacher_labels(text: str) -> frozenset[str]:
+    """``--teacher-on``: all, scene, or a comma-separated list of labels → the label set."""
+    if text == "all":
+        return frozenset(LABELS)
+    if text == "scene":
+        return frozenset(SCENE_LABELS)
+    names = frozenset(n.strip() for n in text.split(",") if n.strip())
+    unknown = sorted(names - set(LABELS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown labels {unknown}; known: {', '.join(LABELS)}")
+    return names
+
+
 def parse_args() -> argparse.Namespace:
     """Command-line options of the recipe."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -68,9 +81,10 @@ def parse_args() -> argparse.Namespace:
                    "clips.npz): adds a BCE term toward them beside the true labels")
     p.add_argument("--teacher-weight", type=float, default=0.5,
                    help="weight of the soft-label BCE term (the true-label term has weight 1)")
-    p.add_argument("--teacher-on", choices=("all", "scene"), default="all",
-                   help="labels the soft term covers: all, or the scene labels only (the "
-                   "teacher's instrument probabilities sit far below 0.5 on rendered music)")
+    p.add_argument("--teacher-on", type=teacher_labels, default="all",
+                   help="labels the soft term covers: all, scene (the teacher's instrument "
+                   "probabilities sit far below 0.5 on rendered music), or a comma-separated "
+                   "list of labels (e.g. those where the teacher hears real recordings better)")
     p.add_argument("--ckpt-dir", type=Path, help="where the resumable training state lives "
                    "(default DATA/checkpoints); one directory per run")
     return p.parse_args()
@@ -343,9 +357,15 @@ def resume(ckpt_dir: Path, model, opt) -> dict:
 def save_training_state(ckpt_dir: Path, model, opt, state: dict) -> None:
     """Atomically write ``last.pt`` (model, optimiser, counters)."""
     save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "state": state, "config": {k: str(v) if isinstance(v, Path) else v
-                                                for k, v in vars(ARGS).items()}},
+                     "state": state, "config": {k: _plain(v) for k, v in vars(ARGS).items()}},
                     ckpt_dir / "last.pt")
+
+
+def _plain(value):
+    """An option's value as a type ``weights_only`` loading accepts."""
+    if isinstance(value, Path):
+        return str(value)
+    return sorted(value) if isinstance(value, frozenset) else value
 
 
 def validate(model, rows, feats, state, ckpt_dir: Path) -> None:
@@ -374,8 +394,8 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
     sampler.rng = np.random.default_rng([ARGS.seed, state["step"]])
     loss_fn = torch.nn.BCEWithLogitsLoss()
     soft_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
-    covered = torch.tensor([ARGS.teacher_on == "all" or name in SCENE_LABELS for name in LABELS],
-                           dtype=torch.float32, device=device)
+    covered = torch.tensor([name in ARGS.teacher_on for name in LABELS], dtype=torch.float32,
+                           device=device)
     budget, t_start, run_loss = ARGS.minutes * 60, time.time() - state["elapsed_s"], 0.0
     last_ckpt = last_eval = time.time()
     model.train()
