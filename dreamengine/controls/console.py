@@ -5,23 +5,8 @@ cannot be used (unknown address, wrong argument, out of range) is ignored with o
 same complaint is not repeated within ``QUIET_S`` seconds, so a misconfigured controller cannot
 flood the console. Nothing a client sends can raise out of :meth:`Console.osc`.
 
-OSC address space (prefix ``/dreamengine``; the table itself is :data:`.addresses.ROUTES`):
-
-=================================  ==========================================================
-``/<section>/<key> VALUE``         set a parameter, e.g. ``/dreamengine/sampler/eps2 1.5``
-``/weight/<label> FACTOR``         user weight of a class (0–10)
-``/pin/<label> 0|1``               always dream a class; ``/mute/<label> 0|1`` never
-``/reset`` ``/reseed``             back to the seed's first latent / a fresh latent
-``/record`` ``/fullscreen``        toggle recording (with ``--record``) / fullscreen
-``/preset/save NAME``              save the running state
-``/preset/load NAME [FADE_S]``     recall it, gliding over FADE_S seconds (0: cut)
-``/midi/learn CONTROL``            bind the next MIDI CC that moves to CONTROL
-``/midi/save``                     write the MIDI map
-``/get/<section>/<key>``           reply ``/dreamengine/<section>/<key> VALUE`` to the sender
-``/state``                         reply every parameter, then ``/dreamengine/state/done``
-``/subscribe [PORT]``              send every change to the sender (at PORT) from now on
-``/unsubscribe``                   stop that
-=================================  ==========================================================
+The OSC address space (prefix ``/dreamengine``) is the table :data:`.addresses.ROUTES`: each
+row names the ``on_<handler>`` method here that carries it out; the README lists every row.
 """
 
 from __future__ import annotations

@@ -38,8 +38,13 @@ from dreamengine.dream.shared import (
     Shared,
 )
 from dreamengine.dream.state import Dream, Keyframe
-from dreamengine.dream.thread import request_vector
-from dreamengine.dream.transport import Commands, Published, as_target, serve
+from dreamengine.dream.transport import (
+    Commands,
+    Published,
+    as_target,
+    request_vector,
+    serve,
+)
 from dreamengine.errors import DreamengineError
 from dreamengine.sampler import SamplerConfig
 

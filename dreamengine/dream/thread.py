@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from dreamengine.dream.state import Dream, Keyframe
-from dreamengine.dream.transport import Commands, Published, as_target, as_vector, serve
+from dreamengine.dream.transport import Commands, Published, as_target, request_vector, serve
 
 
 class DreamWorker(Commands):
@@ -80,12 +80,3 @@ class DreamWorker(Commands):
         self._stop.set()
         self._thread.join(timeout=5)
 
-
-def request_vector(target: Mapping[str, float], labels: tuple[str, ...],
-                   report: Callable[[str], None]) -> np.ndarray:
-    """``target`` as the dream's fixed-order vector; classes the dream does not know are
-    reported (``report(message)``) and left out."""
-    known = {k: v for k, v in target.items() if k in labels}
-    for name in target.keys() - known.keys():
-        report(f"dream: unknown image class {name!r} ignored")
-    return as_vector(known, labels)

@@ -19,8 +19,9 @@ GIL and would starve a thread).
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,15 +41,34 @@ class Published:
     target: dict[str, float]  # the request it answered
 
 
+@functools.lru_cache(maxsize=8)
+def _positions(labels: tuple[str, ...]) -> dict[str, int]:
+    """Each label's place in a target vector (made once per label set: ``request`` runs every
+    frame)."""
+    return {name: i for i, name in enumerate(labels)}
+
+
 def as_vector(target: Mapping[str, float], labels: tuple[str, ...]) -> np.ndarray:
     """``{"dog": 0.7}`` → ``[len(labels)]`` float64 in ``labels`` order; unknown names raise
     ``KeyError`` naming the class."""
     vector = np.zeros(len(labels))
-    index = {name: i for i, name in enumerate(labels)}
+    positions = _positions(labels)
     for name, weight in target.items():
-        if name not in index:
-            raise KeyError(name)
-        vector[index[name]] = weight
+        vector[positions[name]] = weight
+    return vector
+
+
+def request_vector(target: Mapping[str, float], labels: tuple[str, ...],
+                   report: Callable[[str], None]) -> np.ndarray:
+    """``target`` as the dream's fixed-order vector (what both transports' ``request`` sends);
+    classes the dream does not know are reported (``report(message)``) and left out."""
+    vector = np.zeros(len(labels))
+    positions = _positions(labels)
+    for name, weight in target.items():
+        if name in positions:
+            vector[positions[name]] = weight
+        else:
+            report(f"dream: unknown image class {name!r} ignored")
     return vector
 
 

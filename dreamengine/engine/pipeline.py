@@ -143,9 +143,10 @@ class Pipeline:
         now = self.inputs.inputs(t, dt, self.timer)
         for key in self.keyframes.due(t, now, self.timer):
             self.show.keyframe(key.image, key.t, key.latent, key.record)
+        if now.recorded is not None:  # replay saves what the show saved
+            save = now.recorded.record
         with self.timer.stage("render_and_record"):
             record = self._record(now, controls, audio_overflows)
-            save = record.record if now.recorded is not None else save
             record, self.rgb = self.show.frame(record, now.params, save=save, read=read)
         self.index = record.index + 1
         return record
@@ -159,6 +160,6 @@ class Pipeline:
             render=dataclasses.asdict(now.params), keyframe=self.show.keyframes - 1,
             audio_overflows=audio_overflows, controls=controls)
         if was is not None:  # replay: the live-only fields and unknown ones as recorded
-            record = dataclasses.replace(record, record=was.record, controls=was.controls,
+            record = dataclasses.replace(record, controls=was.controls,
                                          audio_overflows=was.audio_overflows, extra=was.extra)
         return record

@@ -11,11 +11,8 @@ another version survives a replay.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
-
-_KNOWN = ("file", "index", "t", "probs", "target", "drive", "sampler", "audio_overflows",
-          "controls", "record", "render", "keyframe")
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,7 @@ class FrameRecord:
                    keyframe=int(line["keyframe"]), record=bool(line.get("record", True)),
                    file=line.get("file"), audio_overflows=line.get("audio_overflows"),
                    controls=tuple(line.get("controls", ())),
-                   extra={k: v for k, v in line.items() if k not in _KNOWN})
+                   extra={k: v for k, v in line.items() if k not in _LINE_FIELDS})
 
-    def with_file(self, file: str | None) -> FrameRecord:
-        return replace(self, file=file)
+
+_LINE_FIELDS = frozenset(f.name for f in fields(FrameRecord)) - {"extra"}
