@@ -32,6 +32,21 @@ def test_head_maps_have_the_detector_stride(detector: CenterNet) -> None:
     assert torch.allclose(maps[:, :80], detector(rgb * 255.0))  # COCO's maps are untouched
 
 
+def test_the_head_runs_only_when_one_of_its_classes_is_wanted(detector: CenterNet) -> None:
+    net = VisionNet(detector, head=HeatmapHead(HeatmapHeadConfig(labels=("drum", "fire"))))
+    rgb = torch.rand(1, 3, 64, 64)
+    full = net.heatmaps(rgb)
+    weights = torch.zeros(len(net.labels))
+    weights[net.labels.index("dog")] = 1.0
+    without = net.scorer(weights)(rgb)  # a COCO target: the head is skipped
+    assert without.shape == full.shape
+    assert torch.equal(without[:, :80], full[:, :80])
+    assert torch.equal(without[:, 82:], full[:, 82:])  # the patterns keep their places
+    assert bool((without[:, 80:82] < full[:, :80].min()).all())  # never a rival
+    weights[net.labels.index("fire")] = 0.5
+    assert torch.equal(net.scorer(weights)(rgb), full)
+
+
 def test_shipped_head_loads_frozen_with_its_classes() -> None:
     head = HeatmapHead.load(SHIPPED)
     assert "keyboard_instrument" in head.labels and "fire" in head.labels

@@ -172,7 +172,7 @@ class Dream:
             return None
         weights = weights.to(self.device)
         if not isinstance(self.prior, ImagePrior):
-            return heatmap_objective(self.prior.heatmaps, weights, self.params.spatial,
+            return heatmap_objective(self.prior.scorer(weights), weights, self.params.spatial,
                                      rival_classes=self.prior.n_detector)
         condition = self.prior.condition
         if self.params.spatial and int((weights > 0).sum()) > 1:

@@ -18,7 +18,7 @@ label's softmax over its own logits, so every map averages exactly to its score.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -233,6 +233,10 @@ class TorchvisionVision(nn.Module):
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         return self.heatmaps(rgb)
+
+    def scorer(self, weights: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The score maps a dream toward ``weights`` needs: all of them, always."""
+        return self.heatmaps
 
     def _label_scores(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``[B, 1000]`` logits → label scores ``[B, K]`` and each label's (detached) share of

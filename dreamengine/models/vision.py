@@ -11,6 +11,8 @@ objective — honestly named ``pattern_*``: textures, not things, for labels not
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -24,6 +26,7 @@ PATTERNS = ("pattern_music", "pattern_drums", "pattern_guitar", "pattern_keys",
             "pattern_strings", "pattern_brass", "pattern_woodwind", "pattern_explosion")
 PATTERN_LAYER = "c4"  # backbone map the patterns read: [B, 88, H/16, W/16]
 PATTERN_SCALE = 4.0  # pattern means × this ≈ the spread of heatmap logits on dreamed canvases
+UNSCORED = -30.0  # logit given to the head's classes when they were not computed (below any map)
 
 
 class VisionNet(nn.Module):
@@ -53,14 +56,18 @@ class VisionNet(nn.Module):
         """The COCO classes (in the detector's order), the head's classes, then the patterns."""
         return tuple(self.detector.labels) + self.head_labels + self.patterns
 
-    def heatmaps(self, rgb: torch.Tensor) -> torch.Tensor:
+    def heatmaps(self, rgb: torch.Tensor, head: bool = True) -> torch.Tensor:
         """``[B, 3, S, S]`` RGB 0..1 (S a multiple of 32) → ``[B, K, S/4, S/4]`` score maps:
         heatmap logits for the detector's and the head's classes, scaled pattern means for the
-        rest."""
+        rest. With ``head=False`` the extra head is skipped (a sixth of a dream step) and its
+        classes read :data:`UNSCORED` everywhere, so the class order stays the same."""
         features = self.detector.features(rgb * 255.0)
         logits = self.detector.cls(features["head"])
         if self.head is not None:
-            logits = torch.cat([logits, self.head(features)], dim=1)
+            extra = (self.head(features) if head else
+                     logits.new_full((logits.shape[0], len(self.head_labels), *logits.shape[-2:]),
+                                     UNSCORED))
+            logits = torch.cat([logits, extra], dim=1)
         if not self.patterns:
             return logits
         deep = features[PATTERN_LAYER]
@@ -73,6 +80,13 @@ class VisionNet(nn.Module):
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         return self.heatmaps(rgb)
+
+    def scorer(self, weights: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The score maps a dream toward ``weights`` ``[K]`` needs: the extra head only while
+        one of its classes is wanted (otherwise its classes are no rivals either)."""
+        first = len(self.detector.labels)
+        wanted = bool((weights[first : first + len(self.head_labels)] > 0).any())
+        return functools.partial(self.heatmaps, head=wanted)
 
     @classmethod
     def load(cls, path: Path, device: torch.device | str = "cpu",
