@@ -16,10 +16,13 @@ from dreamengine.sampler.canvas import (
     SPREAD,
     View,
     canvas_step,
+    coarse_side,
+    enlarge,
     initial_canvas,
     move,
     precondition,
     renormalise,
+    shrink,
 )
 from dreamengine.sampler.objectives import heatmap_objective, top_mean
 
@@ -96,7 +99,7 @@ def test_top_mean_reads_only_the_strongest_places() -> None:
 @pytest.mark.slow
 def test_a_few_steps_raise_the_wanted_heatmap(vision: VisionNet) -> None:
     dog = vision.labels.index("dog")
-    params = SamplerConfig(steps_per_keyframe=1)
+    params = SamplerConfig(steps_per_keyframe=1, coarse_keyframes=0)  # full-size steps
     dream = Dream(vision, params, seed=0, device=torch.device("cpu"), canvas_px=64)
 
     def dog_score(dream: Dream = dream) -> float:
@@ -115,17 +118,48 @@ def test_a_few_steps_raise_the_wanted_heatmap(vision: VisionNet) -> None:
     assert key.step == 11 and key.dt == pytest.approx(1 / 30)
 
 
-def test_a_keyframe_is_re_simulated_exactly_from_its_record(vision: VisionNet) -> None:
-    params = SamplerConfig(steps_per_keyframe=1)
+@pytest.mark.parametrize("coarse_keyframes", [0, 4])
+def test_a_keyframe_is_re_simulated_exactly_from_its_record(vision: VisionNet,
+                                                            coarse_keyframes: int) -> None:
+    params = SamplerConfig(steps_per_keyframe=1, coarse_keyframes=coarse_keyframes)
     dream = Dream(vision, params, seed=5, device=torch.device("cpu"), canvas_px=64)
     dream.keyframe({"bird": 1.0}, 0.1)
     state = dream.h.clone()
     key = dream.keyframe({"bird": 1.0, "dog": 0.5}, 0.1)
-    again = Dream(vision, params, seed=0, device=torch.device("cpu"), canvas_px=64)
+    assert key.coarse == (coarse_keyframes > 0)
+    # the recorded flags decide, whatever the re-simulating dream's own settings say
+    again = Dream(vision, SamplerConfig(steps_per_keyframe=1), seed=0,
+                  device=torch.device("cpu"), canvas_px=64)
     again.restore(state)
     again.seed, again.step = key.seed, key.step
-    redo = again.keyframe({"bird": 1.0, "dog": 0.5}, key.dt, key.renewed)
+    redo = again.keyframe({"bird": 1.0, "dog": 0.5}, key.dt, key.renewed, key.coarse)
     np.testing.assert_array_equal(redo.image, key.image)
+
+
+def test_a_shrunk_enlargement_is_the_small_canvas_again() -> None:
+    small = initial_canvas(32, seed=4)
+    big = enlarge(small, 64)
+    torch.testing.assert_close(shrink(big, 32), small, rtol=0, atol=1e-5)
+    smooth = torch.nn.functional.interpolate(small, size=(64, 64), mode="bicubic")
+    assert (big - smooth).abs().mean() < 0.1 * small.std()  # mostly the smooth enlargement
+    assert coarse_side(192) == 96 and coarse_side(224) == 96 and coarse_side(64) == 32
+
+
+def test_the_canvas_is_dreamed_coarse_first_after_a_start_and_a_change(vision: VisionNet) -> None:
+    params = SamplerConfig(steps_per_keyframe=1, coarse_keyframes=3)
+    dream = Dream(vision, params, seed=2, device=torch.device("cpu"), canvas_px=64)
+
+    def keyframe(target: dict[str, float]) -> tuple[bool, bool]:
+        key = dream.keyframe(target)
+        h = dream.h.view(1, 3, 64, 64)
+        only_coarse = torch.allclose(enlarge(shrink(h, 32), 64), h, atol=1e-5)
+        return key.coarse, only_coarse
+
+    assert [keyframe({"dog": 1.0}) for _ in range(4)] == [(True, True)] * 3 + [(False, False)]
+    assert keyframe({"bird": 1.0}) == (True, True)  # a new lead: large shapes first again
+    assert keyframe({"bird": 1.0}) == (True, True)
+    assert keyframe({"bird": 1.0}) == (True, True)
+    assert keyframe({"bird": 1.0}) == (False, False)
 
 
 def test_a_new_leading_class_erases_the_old_detail(vision: VisionNet) -> None:

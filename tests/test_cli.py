@@ -183,7 +183,13 @@ def test_sample_writes_pngs_and_log_lines(tmp_path: Path) -> None:
     assert [x["file"] for x in lines] == [f"bird_dog_{i:03d}.png" for i in range(3)]
     assert all(x["target"] == {"dog": 1.0, "bird": 0.5} for x in lines)
     from PIL import Image
-    assert Image.open(tmp_path / lines[0]["file"]).mode == "RGB"
+    picture = Image.open(tmp_path / lines[0]["file"])
+    assert picture.mode == "RGB" and picture.size == (256, 256) and lines[0]["size"] == 256
+    small = run_cli("sample", "--class", "dog", "--n", "1", "--steps", "2", "--size", "64",
+                    "--out", tmp_path / "small")
+    assert small.returncode == 0 and Image.open(tmp_path / "small" / "dog_000.png").size == (64, 64)
+    bad = run_cli("sample", "--class", "dog", "--size", "100", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "--size must be a multiple of 32" in bad.stderr
     bad = run_cli("sample", "--class", "wolf", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "unknown class 'wolf'" in bad.stderr
     bad = run_cli("sample", "--class", "dog:loud", "--out", tmp_path / "x")
@@ -199,7 +205,7 @@ def test_sample_through_your_own_torchvision_weights(tmp_path: Path) -> None:
     torch.save(torchvision.models.resnet18(weights=None).state_dict(), weights)
     proc = run_cli("sample", "--vision", "torchvision:resnet18", "--weights", weights,
                    "--class", "dog", "--n", "1", "--steps", "2", "--out", tmp_path / "s",
-                   "--set", "dream.canvas_px=64")
+                   "--size", "64")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "s" / "dog_000.png").is_file()
     proc = run_cli("sample", "--vision", "torchvision:resnet18", "--class", "dog",

@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--steps", type=int, default=200, metavar="S",
                         help="PPGN steps per sample (default 200)")
     sample.add_argument("--seed", type=int, default=0, metavar="SEED")
+    sample.add_argument("--size", type=_positive(int), default=None, metavar="PX",
+                        help="canvas side of the canvas dream, a multiple of 32 (default 256: "
+                        "judged blind twice as recognisable as the live 192 px canvas)")
     sample.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     _add_config_options(sample)
 

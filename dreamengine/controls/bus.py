@@ -65,8 +65,11 @@ _SAMPLER = {
     "spatial": Param(bool, help="one region of the canvas per selected class"),
     "zoom_per_s": Param(float, 0.5, 2.0, "×/s", "how fast the dreamed canvas zooms into itself"),
     "rotate_deg_per_s": Param(float, -45.0, 45.0, "°/s", "how fast the dreamed canvas turns"),
-    "view_px": Param(int, 32, 1024, "px", "size the vision network sees the canvas at"),
+    "view_px": Param(int, 0, 1024, "px",
+                     "size the vision network sees the canvas at (0: the whole canvas)"),
     "renew": Param(float, 0.0, 1.0, "share", "detail erased when the leading class changes"),
+    "coarse_keyframes": Param(int, 0, 100_000, "keyframes",
+                              "dreamed at half size after a fresh start or a change of class"),
 }
 _SELECTION = {
     "attack_s": Param(float, 0.0, 10.0, "s", "rise time of the smoothed probabilities"),

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from dreamengine.dream.shared import (
+    H_COARSE,
     H_DT,
     H_RENEWED,
     H_RESET,
@@ -180,7 +181,7 @@ class DreamProcess(Commands):
             key = Keyframe(a["image"].copy(), a["latent"].copy(), float(a["header"][H_SCORE]),
                            bool(a["header"][H_RESET]), int(a["header"][H_STEP]),
                            float(a["header"][H_DT]), int(a["header"][H_SEED]),
-                           bool(a["header"][H_RENEWED]))
+                           bool(a["header"][H_RENEWED]), bool(a["header"][H_COARSE]))
             target = as_target(a["answered"], self._shared.labels)
             self._published = Published(seq, float(a["header"][H_TIME]), key, target)
         finally:

@@ -16,7 +16,8 @@ import numpy as np
 from dreamengine.dream.state import Keyframe
 
 # the keyframe header's slots
-H_SEQ, H_TIME, H_SCORE, H_RESET, H_RESETS, H_TAKEN, H_STEP, H_DT, H_SEED, H_RENEWED = range(10)
+(H_SEQ, H_TIME, H_SCORE, H_RESET, H_RESETS, H_TAKEN, H_STEP, H_DT, H_SEED, H_RENEWED,
+ H_COARSE) = range(11)
 
 
 class Flag:
@@ -58,7 +59,7 @@ class Shared:
         self.labels, self.image_shape, self.latent_shape = labels, image_shape, latent_shape
         self.target = ctx.RawArray("d", len(labels))
         self.target_seq = ctx.RawValue("q", 0)
-        self.header = ctx.RawArray("d", 10)
+        self.header = ctx.RawArray("d", H_COARSE + 1)
         self.answered = ctx.RawArray("d", len(labels))
         self.latent = ctx.RawArray("f", int(np.prod(latent_shape)))
         self.image = ctx.RawArray("B", int(np.prod(image_shape)))
@@ -106,9 +107,11 @@ class ChildSide:
             a["latent"][...] = key.latent
             a["answered"][...] = target
             a["header"][H_SEQ] += 1
-            slots = [H_TIME, H_SCORE, H_RESET, H_RESETS, H_TAKEN, H_STEP, H_DT, H_SEED, H_RENEWED]
+            slots = [H_TIME, H_SCORE, H_RESET, H_RESETS, H_TAKEN, H_STEP, H_DT, H_SEED, H_RENEWED,
+                     H_COARSE]
             a["header"][slots] = (time.monotonic(), key.score, float(key.reset), self.resets(),
-                                  taken, key.step, key.dt, key.seed, float(key.renewed))
+                                  taken, key.step, key.dt, key.seed, float(key.renewed),
+                                  float(key.coarse))
 
     def report(self, message: str) -> None:
         if message not in self.said:

@@ -38,9 +38,12 @@ from dreamengine.sampler.canvas import (
     View,
     canvas_image,
     canvas_step,
+    coarse_side,
+    enlarge,
     initial_canvas,
     move,
     renew,
+    shrink,
 )
 from dreamengine.sampler.objectives import heatmap_objective
 
@@ -62,6 +65,7 @@ class Keyframe:
     dt: float = 0.0  # s of canvas motion applied before this keyframe's steps
     seed: int = 0  # the dream's seed when it made this keyframe
     renewed: bool = False  # the canvas's detail was erased first (the leading class changed)
+    coarse: bool = False  # dreamed on the canvas at half size (the coarse phase)
 
 
 NOISE, FRESH_LAYOUT = 0, 500_000_000  # offsets of a keyframe's random draws (see _keyframe_seed)
@@ -88,6 +92,7 @@ class Dream:
         self.resets = 0
         self.step = 0
         self.lead: str | None = None  # the leading class of the last keyframe with a target
+        self.fresh_at = 0  # step of the last fresh start or renewal: the coarse phase's start
         self.reseed(seed)
 
     @property
@@ -125,6 +130,7 @@ class Dream:
         """Start again from the fresh state of ``seed`` (and its noise stream)."""
         self.seed = seed
         self.step = 0
+        self.fresh_at = 0
         self.noise = torch.Generator().manual_seed(seed + 1)
         if self.canvas:
             self.h = initial_canvas(self.canvas_px, seed).flatten(1).to(self.device)
@@ -180,12 +186,14 @@ class Dream:
             return regional_log_prob(condition, spatial_parts(weights), size)
         return class_log_prob(condition, weights)
 
-    def keyframe(self, target: Target, dt: float = 0.0,
-                 renewed: bool | None = None) -> Keyframe:
+    def keyframe(self, target: Target, dt: float = 0.0, renewed: bool | None = None,
+                 coarse: bool | None = None) -> Keyframe:
         """Move the canvas by ``dt`` seconds of its motion, then run ``steps_per_keyframe``
         steps toward ``target`` (empty: drift on the prior). When the leading class changes to
         another class the canvas first loses ``params.renew`` of its detail; ``renewed`` forces
-        that choice (``replay`` passes what was recorded)."""
+        that choice (``replay`` passes what was recorded). For ``params.coarse_keyframes``
+        keyframes after a fresh start or a renewal the steps run on the canvas at half size
+        (coarse to fine); ``coarse`` forces that choice."""
         weights = self.weights(target)
         objective = self._objective(weights)
         step = self.step
@@ -195,11 +203,15 @@ class Dream:
         if lead is not None:  # a silence in between does not hide a change of class
             self.lead = lead
         if renewed:
+            self.fresh_at = step
             side = self.canvas_px
             fresh = initial_canvas(side, self._keyframe_seed(FRESH_LAYOUT))
             self.h = renew(self.h.view(1, 3, side, side), self.params.renew,
                            fresh.to(self.device)).flatten(1)
-        score = self._advance(objective, dt) if self.canvas else self._advance_latent(objective)
+        if coarse is None:
+            coarse = self.canvas and step - self.fresh_at < self.params.coarse_keyframes
+        score = (self._advance(objective, dt, coarse) if self.canvas
+                 else self._advance_latent(objective))
         self.step += 1
         image = self.image() if torch.isfinite(self.h).all() else None
         reset = image is None or not bool(np.isfinite(score))
@@ -211,17 +223,19 @@ class Dream:
             self._last_good = self.h.clone()
         assert image is not None
         return Keyframe(image, self.h[0].float().cpu().numpy(), score, reset, step, dt,
-                        self.seed, renewed)
+                        self.seed, renewed, coarse)
 
-    def _advance(self, objective: Objective | None, dt: float) -> float:
+    def _advance(self, objective: Objective | None, dt: float, coarse: bool) -> float:
         side = self.canvas_px
         z = move(self.h.view(1, 3, side, side), view_for(self.params, dt))
+        if coarse:  # large shapes first: the steps see the canvas at half size
+            z = shrink(z, coarse_side(side))
         g = torch.Generator().manual_seed(self._keyframe_seed(NOISE))
         score = 0.0
         for _ in range(self.params.steps_per_keyframe):
             result = canvas_step(z, objective, self.params, g)
             z, score = result.z, float(result.score[0])
-        self.h = z.flatten(1)
+        self.h = (enlarge(z, side) if coarse else z).flatten(1)
         return score
 
     def _keyframe_seed(self, purpose: int) -> int:

@@ -33,7 +33,7 @@ class DreamConfig:
     vision: str = "centernet"  # the canvas dream's network: "centernet" (shipped, COCO) or
     #                           "torchvision:ARCH" with paths.vision_weights (ImageNet)
     canvas_px: int = 192  # px, side of the dreamed canvas (a multiple of 32; 256-384 on fast
-    #                       machines, 512 and more on a GPU)
+    #                       machines, 512 and more on a GPU; `sample` has its own --size)
 
 
 @dataclass(frozen=True)

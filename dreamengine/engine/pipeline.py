@@ -61,7 +61,8 @@ def keyframe_record(key: Keyframe, target: Mapping[str, float],
                     sampler: Mapping[str, Any]) -> dict[str, Any]:
     """What ``keyframes.jsonl`` keeps of a keyframe: enough to re-simulate a canvas dream."""
     return {"target": target, "step": key.step, "dt": key.dt, "seed": key.seed,
-            "reset": key.reset, "renewed": key.renewed, "sampler": sampler}
+            "reset": key.reset, "renewed": key.renewed, "coarse": key.coarse,
+            "sampler": sampler}
 
 
 class Listening:

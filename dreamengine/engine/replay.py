@@ -135,7 +135,7 @@ def _keyframe_again(dream: Dream, record: dict[str, Any],
     dream.params = SamplerConfig(**record["sampler"])
     dream.continue_at(int(record["seed"]), int(record["step"]))
     key = dream.keyframe(record.get("target", {}), float(record["dt"]),
-                         bool(record.get("renewed", False)))
+                         bool(record.get("renewed", False)), bool(record.get("coarse", False)))
     return key.image, key.latent
 
 

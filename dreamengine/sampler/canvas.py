@@ -138,6 +138,26 @@ def renew(z: torch.Tensor, amount: float, fresh: torch.Tensor | None = None,
     return renormalise(torch.lerp(z, coarse, min(amount, 1.0)))
 
 
+def coarse_side(side: int) -> int:
+    """The canvas side of the coarse phase: half of ``side``, rounded down to a multiple of 32
+    (the network's input step), at least 32."""
+    return max(32, side // 2 // 32 * 32)
+
+
+def shrink(z: torch.Tensor, side: int) -> torch.Tensor:
+    """``z`` ``[B, C, S, S]`` area-averaged to ``side``² (2×2 means when ``S = 2·side``)."""
+    return F.interpolate(z, size=(side, side), mode="area")
+
+
+def enlarge(small: torch.Tensor, side: int) -> torch.Tensor:
+    """``small`` ``[B, C, s, s]`` enlarged smoothly to ``side``², plus the nearest-neighbour
+    enlargement of what the smooth one loses, so that :func:`shrink` gives ``small`` back
+    exactly when ``side = 2·s``: a canvas dreamed coarse for many keyframes does not blur."""
+    smooth = F.interpolate(small, size=(side, side), mode="bicubic", align_corners=False)
+    lost = small - shrink(smooth, small.shape[-1])
+    return smooth + F.interpolate(lost, size=(side, side), mode="nearest")
+
+
 @dataclass(frozen=True)
 class Jitter:
     """Transformation robustness: the objective sees a randomly moved copy each step."""
@@ -165,7 +185,10 @@ class CanvasStep:
 
 def network_view(image: torch.Tensor, view_px: int) -> torch.Tensor:
     """``image`` ``[B, 3, S, S]`` as the network sees it: ``view_px`` square (rounded to a
-    multiple of 32, at least 32, at most ``S``), antialiased; unchanged at its own size."""
+    multiple of 32, at least 32, at most ``S``), antialiased; unchanged at its own size or
+    when ``view_px`` is 0 (the whole canvas)."""
+    if view_px <= 0:
+        return image
     side = max(32, min(round(view_px / 32) * 32, image.shape[-1]))
     if image.shape[-1] == side:
         return image

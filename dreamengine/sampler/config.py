@@ -19,6 +19,10 @@ class SamplerConfig:
     # canvas dream only: how the canvas falls into itself between keyframes
     zoom_per_s: float = 1.04  # canvas scale per second; > 1 zooms in (as render.zoom_per_s)
     rotate_deg_per_s: float = 1.0  # degrees per second, counter-clockwise
-    view_px: int = 192  # px, the size the vision network sees the canvas at (multiple of 32;
-    #                     at most the canvas; smaller is cheaper but judged less recognisable)
+    view_px: int = 0  # px, the size the vision network sees the canvas at (multiple of 32, at
+    #                   most the canvas; 0: the whole canvas; smaller is cheaper but was judged
+    #                   less recognisable)
+    coarse_keyframes: int = 0  # after a fresh start or a change of class, keyframes dreamed on
+    #                     the canvas at half size first (coarse to fine: large shapes first;
+    #                     judged blind no better than none, so off by default)
     renew: float = 0.6  # share of the canvas's detail erased when the leading class changes
