@@ -76,7 +76,8 @@ def bench_canvas(config: EngineConfig, size: int, device: torch.device) -> dict[
         net = VisionNet(CenterNet()).to(device)
     target = {"dog": 0.6, "bird": 0.4}
     one_step = replace(config.sampler, steps_per_keyframe=1)
-    coarse = Dream(net, one_step, seed=0, device=device, canvas_px=size)  # a fresh start
+    always_coarse = replace(one_step, coarse_keyframes=1_000_000)
+    coarse = Dream(net, always_coarse, seed=0, device=device, canvas_px=size)
     coarse_step = median_ms(lambda: coarse.keyframe(target, 1 / 30), repeats=10)
     # the steady state: full-size steps (the coarse phase is over)
     dream = Dream(net, replace(one_step, coarse_keyframes=0), seed=0, device=device,
