@@ -99,7 +99,7 @@ def test_top_mean_reads_only_the_strongest_places() -> None:
 @pytest.mark.slow
 def test_a_few_steps_raise_the_wanted_heatmap(vision: VisionNet) -> None:
     dog = vision.labels.index("dog")
-    params = SamplerConfig(steps_per_keyframe=1, coarse_keyframes=0)  # full-size steps
+    params = SamplerConfig(steps_per_keyframe=1)
     dream = Dream(vision, params, seed=0, device=torch.device("cpu"), canvas_px=64)
 
     def dog_score(dream: Dream = dream) -> float:

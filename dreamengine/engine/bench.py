@@ -75,15 +75,14 @@ def bench_canvas(config: EngineConfig, size: int, device: torch.device) -> dict[
         torch.manual_seed(0)
         net = VisionNet(CenterNet()).to(device)
     target = {"dog": 0.6, "bird": 0.4}
-    one_step = replace(config.sampler, steps_per_keyframe=1)
-    always_coarse = replace(one_step, coarse_keyframes=1_000_000)
-    coarse = Dream(net, always_coarse, seed=0, device=device, canvas_px=size)
+    steady = replace(config.sampler, coarse_keyframes=0)  # full-size steps: no coarse phase
+    one_step = replace(steady, steps_per_keyframe=1)
+    coarse = Dream(net, replace(one_step, coarse_keyframes=1_000_000), seed=0, device=device,
+                   canvas_px=size)
     coarse_step = median_ms(lambda: coarse.keyframe(target, 1 / 30), repeats=10)
-    # the steady state: full-size steps (the coarse phase is over)
-    dream = Dream(net, replace(one_step, coarse_keyframes=0), seed=0, device=device,
-                  canvas_px=size)
+    dream = Dream(net, one_step, seed=0, device=device, canvas_px=size)
     step = median_ms(lambda: dream.keyframe(target, 1 / 30), repeats=10)
-    dream.params = replace(config.sampler, coarse_keyframes=0)
+    dream.params = steady
     key = median_ms(lambda: dream.keyframe(target, 1 / 30), repeats=5)
     return {"dream_step_ms": step, "keyframes_per_s": 1000.0 / key,
             "coarse_step_ms": coarse_step}
