@@ -141,3 +141,24 @@ def test_the_teacher_term_takes_a_list_of_labels_and_names_a_wrong_one() -> None
                            "--minutes", "0"], capture_output=True, text=True, check=False,
                           timeout=120)
     assert done.returncode == 2 and "unknown labels ['unicorn']" in done.stderr
+
+
+def test_the_weight_average_trails_the_weights_and_loads_into_a_plain_model(sampler) -> None:
+    train, _ = sampler
+    from dreamengine.classifier import ClassifierConfig, SoundCNN
+
+    torch = pytest.importorskip("torch")
+    model = SoundCNN(ClassifierConfig())
+    assert train.weight_average(model, 0.0) is None
+    ema = train.weight_average(model, 0.5)
+    start = model.head.weight.detach().clone()
+    with torch.no_grad():
+        model.head.weight.add_(1.0)
+    ema.update_parameters(model)  # the first update copies, later ones move halfway
+    with torch.no_grad():
+        model.head.weight.add_(1.0)
+    ema.update_parameters(model)
+    assert torch.allclose(ema.module.head.weight, start + 1.5)
+    plain = SoundCNN(ClassifierConfig())
+    plain.load_state_dict(train.averaged_weights(ema.state_dict()))
+    assert torch.equal(plain.head.weight, ema.module.head.weight)

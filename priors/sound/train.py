@@ -26,6 +26,7 @@ import numpy as np
 import soundfile as sf
 import torch
 from scipy.signal import resample_poly
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,8 +76,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--ckpt-every", type=float, default=3.0, help="minutes between checkpoints")
     p.add_argument("--eval-every", type=float, default=6.0, help="minutes between val checks")
     p.add_argument("--eval-only", action="store_true", help="skip training; evaluate and ship")
-    p.add_argument("--ship", choices=("best", "last"), default="best",
-                   help="bundle the best quick-val checkpoint or the end of the schedule")
+    p.add_argument("--ship", choices=("best", "last", "ema"), default="best",
+                   help="bundle the best quick-val checkpoint, the end of the schedule, or the "
+                   "exponential moving average of the weights (needs --ema)")
+    p.add_argument("--ema", type=float, default=0.0, help="decay per step of an exponential "
+                   "moving average of the weights and batch-norm statistics (0: none; 0.999 "
+                   "averages about the last 1,000 steps), checked beside the live weights")
     p.add_argument("--teacher", type=Path, help="teacher soft labels (teacher_labels.py's "
                    "clips.npz): adds a BCE term toward them beside the true labels")
     p.add_argument("--teacher-weight", type=float, default=0.5,
@@ -342,21 +347,38 @@ def lr_at(base: float, fraction: float) -> float:
     return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0))))
 
 
-def resume(ckpt_dir: Path, model, opt) -> dict:
-    """Load ``last.pt`` into model and optimiser if present; returns the training state."""
+def weight_average(model, decay: float):
+    """An exponential moving average of ``model``'s weights and buffers (``decay`` per step),
+    or None when ``decay`` is 0: the end of a schedule without one lucky step's wander."""
+    if decay <= 0:
+        return None
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def averaged_weights(ema_state: dict) -> dict:
+    """A weight average's ``state_dict`` (keys ``module.<name>`` and ``n_averaged``) as the
+    plain model's."""
+    return {k.removeprefix("module."): v for k, v in ema_state.items() if k.startswith("module.")}
+
+
+def resume(ckpt_dir: Path, model, opt, ema=None) -> dict:
+    """Load ``last.pt`` into model, optimiser (and average) if present; returns the state."""
     path = ckpt_dir / "last.pt"
     if not path.is_file():
         return {"step": 0, "elapsed_s": 0.0, "best_score": -1.0, "history": []}
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict(ckpt["model"])
     opt.load_state_dict(ckpt["optimizer"])
+    if ema is not None and "ema" in ckpt:
+        ema.load_state_dict(ckpt["ema"])
     print(f"resumed at step {ckpt['state']['step']}", flush=True)
     return ckpt["state"]
 
 
-def save_training_state(ckpt_dir: Path, model, opt, state: dict) -> None:
-    """Atomically write ``last.pt`` (model, optimiser, counters)."""
-    save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(),
+def save_training_state(ckpt_dir: Path, model, opt, state: dict, ema=None) -> None:
+    """Atomically write ``last.pt`` (model, optimiser, weight average, counters)."""
+    extra = {} if ema is None else {"ema": ema.state_dict()}
+    save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), **extra,
                      "state": state, "config": {k: _plain(v) for k, v in vars(ARGS).items()}},
                     ckpt_dir / "last.pt")
 
@@ -368,10 +390,14 @@ def _plain(value):
     return sorted(value) if isinstance(value, frozenset) else value
 
 
-def validate(model, rows, feats, state, ckpt_dir: Path) -> None:
-    """Quick val check (see ``scene_and_music_scores``); keep the best model as ``best.pt``."""
+def validate(model, rows, feats, state, ckpt_dir: Path, ema=None) -> None:
+    """Quick val check (see ``scene_and_music_scores``); keep the best model as ``best.pt``.
+    The weight average, when kept, is checked too (its figures prefixed ``ema_``)."""
     model.eval()
     scores = scene_and_music_scores(model, rows, feats[0], max_frames=300)
+    if ema is not None:
+        averaged = scene_and_music_scores(ema.module.eval(), rows, feats[0], max_frames=300)
+        scores.update({f"ema_{k}": v for k, v in averaged.items()})
     model.train()
     score = scores["real_scene_macro_f1"] + 0.5 * scores["val_music_macro_f1"]
     state["history"].append({"step": state["step"], **scores})
@@ -388,7 +414,8 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
         ckpt = torch.load(ARGS.init, map_location="cpu", weights_only=True)
         model.load_state_dict(ckpt["model"] if "model" in ckpt else ckpt["state_dict"])
         print(f"initialised from {ARGS.init}", flush=True)
-    state = resume(ckpt_dir, model, opt)
+    ema = weight_average(model, ARGS.ema)
+    state = resume(ckpt_dir, model, opt, ema)
     if state["elapsed_s"] < ARGS.minutes * 60:
         state.pop("finished", None)  # a larger budget continues a finished run (warm restart)
     sampler.rng = np.random.default_rng([ARGS.seed, state["step"]])
@@ -411,6 +438,8 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if ema is not None:
+            ema.update_parameters(model)
         state["step"] += 1
         run_loss = 0.98 * run_loss + 0.02 * loss.item() if state["step"] > 1 else loss.item()
         if state["step"] % 100 == 0:
@@ -418,15 +447,15 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
                   f"loss {run_loss:.4f} lr {opt.param_groups[0]['lr']:.2e}", flush=True)
         state["elapsed_s"] = time.time() - t_start
         if time.time() - last_eval > ARGS.eval_every * 60:
-            validate(model, rows, feats, state, ckpt_dir)
+            validate(model, rows, feats, state, ckpt_dir, ema)
             last_eval = time.time()
         if time.time() - last_ckpt > ARGS.ckpt_every * 60:
-            save_training_state(ckpt_dir, model, opt, state)
+            save_training_state(ckpt_dir, model, opt, state, ema)
             last_ckpt = time.time()
     if not state.get("finished"):
-        validate(model, rows, feats, state, ckpt_dir)
+        validate(model, rows, feats, state, ckpt_dir, ema)
         state["finished"] = True
-    save_training_state(ckpt_dir, model, opt, state)
+    save_training_state(ckpt_dir, model, opt, state, ema)
     return state
 
 
@@ -462,9 +491,15 @@ if __name__ == "__main__":
         state = train(model, sampler, rows, feats, device, ckpt_dir)
     last_ckpt = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=True)
     last = last_ckpt["state"]
-    if ARGS.ship == "last":
+    if ARGS.ship in ("last", "ema"):
+        if ARGS.ship == "ema" and "ema" not in last_ckpt:
+            sys.exit(f"--ship ema: {ckpt_dir / 'last.pt'} holds no weight average "
+                     "(train with --ema)")
         shipped = SoundCNN(config)
-        shipped.load_state_dict(last_ckpt["model"])
+        if ARGS.ship == "ema":
+            shipped.load_state_dict(averaged_weights(last_ckpt["ema"]))
+        else:
+            shipped.load_state_dict(last_ckpt["model"])
         shipped.eval()
     else:
         shipped = SoundCNN.from_checkpoint(ckpt_dir / "best.pt")
