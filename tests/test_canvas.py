@@ -146,7 +146,7 @@ def test_a_shrunk_enlargement_is_the_small_canvas_again() -> None:
 
 
 def test_the_canvas_is_dreamed_coarse_first_after_a_start_and_a_change(vision: VisionNet) -> None:
-    params = SamplerConfig(steps_per_keyframe=1, coarse_keyframes=3)
+    params = SamplerConfig(steps_per_keyframe=1, coarse_keyframes=3, renew_after_s=0.0)
     dream = Dream(vision, params, seed=2, device=torch.device("cpu"), canvas_px=64)
 
     def keyframe(target: dict[str, float]) -> tuple[bool, bool]:
@@ -163,7 +163,7 @@ def test_the_canvas_is_dreamed_coarse_first_after_a_start_and_a_change(vision: V
 
 
 def test_a_new_leading_class_erases_the_old_detail(vision: VisionNet) -> None:
-    params = SamplerConfig(steps_per_keyframe=1, renew=0.8)
+    params = SamplerConfig(steps_per_keyframe=1, renew=0.8, renew_after_s=0.0)
     dream = Dream(vision, params, seed=1, device=torch.device("cpu"), canvas_px=64)
     assert not dream.keyframe({"dog": 1.0}).renewed  # from drift to a class: nothing to erase
     assert not dream.keyframe({"dog": 1.0, "bird": 0.4}).renewed  # the same lead
@@ -174,6 +174,23 @@ def test_a_new_leading_class_erases_the_old_detail(vision: VisionNet) -> None:
     assert (after - torch.nn.functional.avg_pool2d(after, 3, 1, 1)).abs().mean() < 0.7 * detail
     assert not dream.keyframe({}).renewed  # drifting erases nothing
     assert dream.keyframe({"bird": 1.0}).renewed  # a new lead, even after a silence
+
+
+def test_a_lead_must_settle_before_the_canvas_is_renewed(vision: VisionNet) -> None:
+    params = SamplerConfig(steps_per_keyframe=1, renew_after_s=0.5)
+    dream = Dream(vision, params, seed=1, device=torch.device("cpu"), canvas_px=32)
+
+    def renewed(*targets: dict[str, float]) -> list[bool]:
+        return [dream.keyframe(t, 0.2).renewed for t in targets]
+
+    dog, bird, both = {"dog": 1.0}, {"bird": 1.0}, {"bird": 0.55, "dog": 0.45}
+    assert renewed(dog, dog) == [False, False]
+    # two sounds at about the same strength: the lead flickers, nothing is erased
+    assert renewed(both, dog, both, dog, both, dog) == [False] * 6
+    # a new lead that stays: renewed once it has led for 0.5 s (a silence does not reset it)
+    assert renewed(bird, {}, bird, bird, bird) == [False, False, False, True, False]
+    assert dream.lead == "bird"
+    assert renewed(dog, dog, dog) == [False, False, True]
 
 
 def test_the_canvas_must_fit_the_network() -> None:

@@ -178,7 +178,8 @@ def test_weights_pins_mutes_and_temperature() -> None:
 def test_a_label_with_alternatives_dreams_one_at_a_time() -> None:
     vehicles = ClassMap({"engine": (("car", 0.5), ("bus", 0.3), ("train", 0.2)),
                          "dog": (("dog", 1.0),)})
-    config = SelectionConfig(attack_s=0, release_s=0, confirm_s=0, top_k=3, floor=0.3)
+    config = SelectionConfig(attack_s=0, release_s=0, confirm_s=0, top_k=3, floor=0.3,
+                             keep_choice_s=0.0)
 
     def episodes(seed: int, blend: bool = False) -> list[dict[str, float]]:
         sel = Selector(dataclasses.replace(config, blend_alternatives=blend), LABELS, vehicles,
@@ -200,6 +201,31 @@ def test_a_label_with_alternatives_dreams_one_at_a_time() -> None:
     assert episodes(seed=3) == chosen  # deterministic for a seed (render and tests)
     blended = episodes(seed=3, blend=True)[0]
     assert set(blended) == {"car", "bus", "train", "dog"}
+
+
+def test_a_sound_that_comes_and_goes_keeps_its_picture() -> None:
+    animals = ClassMap({"farm_animal": (("horse", 0.5), ("cow", 0.5))})
+    config = SelectionConfig(attack_s=0, release_s=0, confirm_s=0, floor=0.3, keep_choice_s=2.0)
+    for seed in range(6):
+        sel = Selector(config, LABELS, animals, seed=seed)
+        seen = set()
+        for _ in range(8):  # moos with 1 s pauses: one animal all along
+            seen |= set(sel.update(vector(farm_animal=0.9), 0.1).target)
+            for _ in range(10):
+                assert sel.update(vector(), 0.1).target == {}
+        assert len(seen) == 1
+    drawn = set()
+    for seed in range(6):  # pauses longer than keep_choice_s: drawn anew on return
+        sel = Selector(config, LABELS, animals, seed=seed)
+        for _ in range(4):
+            drawn |= set(sel.update(vector(farm_animal=0.9), 0.1).target)
+            for _ in range(25):
+                sel.update(vector(), 0.1)
+    assert drawn == {"horse", "cow"}
+    muted = Selector(config, LABELS, animals, seed=0)
+    first = set(muted.update(vector(farm_animal=0.9), 0.1).target)
+    muted.retune(dataclasses.replace(config, mutes=tuple(first)))  # muting the kept class
+    assert set(muted.update(vector(farm_animal=0.9), 0.1).target) == {"horse", "cow"} - first
 
 
 def test_bad_class_weights_are_named() -> None:

@@ -68,6 +68,8 @@ _SAMPLER = {
     "view_px": Param(int, 0, 1024, "px",
                      "size the vision network sees the canvas at (0: the whole canvas)"),
     "renew": Param(float, 0.0, 1.0, "share", "detail erased when the leading class changes"),
+    "renew_after_s": Param(float, 0.0, 30.0, "s",
+                           "how long a new leading class leads before the canvas is renewed"),
     "coarse_keyframes": Param(int, 0, 100_000, "keyframes",
                               "dreamed at half size after a fresh start or a change of class"),
 }
@@ -81,6 +83,8 @@ _SELECTION = {
     "gate_db": Param(float, -120.0, 0.0, "dBFS", "quieter input counts as silence"),
     "blend_alternatives": Param(bool, help="a label with several image classes blends them "
                                 "(off: one at a time)"),
+    "keep_choice_s": Param(float, 0.0, 600.0, "s", "a label silent this long draws its image "
+                           "class anew"),
 }
 _RENDER = {
     "crossfade_s": Param(float, 0.0, 10.0, "s", "keyframe cross-fade time"),

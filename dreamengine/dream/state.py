@@ -91,7 +91,8 @@ class Dream:
             raise ValueError(f"the canvas must be a positive multiple of 32 px, got {canvas_px}")
         self.resets = 0
         self.step = 0
-        self.lead: str | None = None  # the leading class of the last keyframe with a target
+        self.lead: str | None = None  # the class the canvas shows: the last settled lead
+        self._challenger: tuple[str, float] | None = None  # another lead and how long (s)
         self.fresh_at = 0  # step of the last fresh start or renewal: the coarse phase's start
         self.reseed(seed)
 
@@ -189,19 +190,19 @@ class Dream:
     def keyframe(self, target: Target, dt: float = 0.0, renewed: bool | None = None,
                  coarse: bool | None = None) -> Keyframe:
         """Move the canvas by ``dt`` seconds of its motion, then run ``steps_per_keyframe``
-        steps toward ``target`` (empty: drift on the prior). When the leading class changes to
-        another class the canvas first loses ``params.renew`` of its detail; ``renewed`` forces
-        that choice (``replay`` passes what was recorded). For ``params.coarse_keyframes``
-        keyframes after a fresh start or a renewal the steps run on the canvas at half size
-        (coarse to fine); ``coarse`` forces that choice."""
+        steps toward ``target`` (empty: drift on the prior). When another class has led for
+        ``params.renew_after_s`` (silences aside) the canvas first loses ``params.renew`` of its
+        detail; ``renewed`` forces that choice (``replay`` passes what was recorded). For
+        ``params.coarse_keyframes`` keyframes after a fresh start or a renewal the steps run on
+        the canvas at half size (coarse to fine); ``coarse`` forces that choice."""
         weights = self.weights(target)
         objective = self._objective(weights)
         step = self.step
         lead = self.labels[int(weights.argmax())] if bool((weights != 0).any()) else None
-        if renewed is None:  # from one class to another (not from drift: nothing to erase)
-            renewed = self.canvas and None not in (lead, self.lead) and lead != self.lead
-        if lead is not None:  # a silence in between does not hide a change of class
-            self.lead = lead
+        if renewed is None:
+            renewed = self.canvas and self._settled_change(lead, dt)
+        elif renewed and lead is not None:
+            self.lead, self._challenger = lead, None
         if renewed:
             self.fresh_at = step
             side = self.canvas_px
@@ -224,6 +225,24 @@ class Dream:
         assert image is not None
         return Keyframe(image, self.h[0].float().cpu().numpy(), score, reset, step, dt,
                         self.seed, renewed, coarse)
+
+    def _settled_change(self, lead: str | None, dt: float) -> bool:
+        """Whether the canvas is renewed now: ``lead`` differs from the class it shows and has
+        led for ``params.renew_after_s`` seconds of keyframes (drift neither counts nor
+        resets: a silence in between does not hide a change of class). A lead that flickers
+        between classes — two sounds at about the same strength — erases nothing."""
+        if lead is None:
+            return False
+        if self.lead is None or lead == self.lead:  # the first class, or the same one
+            self.lead, self._challenger = lead, None
+            return False
+        held = self._challenger[1] if self._challenger and self._challenger[0] == lead else 0.0
+        held += dt
+        if held + 1e-9 < self.params.renew_after_s:
+            self._challenger = (lead, held)
+            return False
+        self.lead, self._challenger = lead, None
+        return True
 
     def _advance(self, objective: Objective | None, dt: float, coarse: bool) -> float:
         side = self.canvas_px

@@ -26,3 +26,6 @@ class SamplerConfig:
     #                     the canvas at half size first (coarse to fine: large shapes first;
     #                     judged blind no better than none, so off by default)
     renew: float = 0.6  # share of the canvas's detail erased when the leading class changes
+    renew_after_s: float = 0.5  # s a new leading class must lead (silences aside) before the
+    #                     canvas is renewed for it: a lead that flickers between two classes
+    #                     erases nothing

@@ -24,6 +24,8 @@ class SelectionConfig:
     # a sound label mapped to several image classes (engine → car, bus, …) dreams one of them
     # at a time, drawn by its weight each time the label is heard anew; True blends them all
     blend_alternatives: bool = False  # true: blend a label's image classes; false: one at a time
+    keep_choice_s: float = 4.0  # s a label keeps its drawn image class after it stops steering:
+    #                             a sound that comes and goes (barks, a flock) keeps one picture
     weights: tuple[str, ...] = ()  # user class weights, "label:factor" (e.g. "dog:2", "rain:0.5")
     pins: tuple[str, ...] = ()  # classes always dreamed, as if heard at full strength
     mutes: tuple[str, ...] = ()  # classes never dreamed (as sound labels and as image classes)
@@ -59,11 +61,15 @@ class Selector:
         self.smoothed = np.zeros(len(labels), dtype=np.float32)
         self._recent: deque[np.ndarray] = deque()  # the newest raw vectors, newest last
         self._rng = np.random.default_rng(seed)  # draws among a label's alternatives
-        self._chosen: dict[str, tuple[tuple[str, float], ...]] = {}  # for each label heard now
+        self._chosen: dict[str, tuple[tuple[str, float], ...]] = {}  # each label's image classes
+        self._steered_at: dict[str, float] = {}  # when each label last steered (s of updates)
+        self._time = 0.0
 
     def retune(self, config: SelectionConfig) -> None:
         """New settings (a live control change), from the next update on; the smoothed state
-        carries over."""
+        carries over (a label's drawn image class too, unless the way of choosing changed)."""
+        if config.blend_alternatives != self.config.blend_alternatives:
+            self._chosen.clear()
         self.config = config
 
     def update(self, probs: np.ndarray, dt: float, level_db: float | None = None) -> Selection:
@@ -80,6 +86,7 @@ class Selector:
         """
         if probs.shape != self.smoothed.shape:
             raise ValueError(f"expected {self.smoothed.shape} probabilities, got {probs.shape}")
+        self._time += max(dt, 0.0)
         raw = probs.astype(np.float32)
         if level_db is not None and level_db < self.config.gate_db:
             raw = np.zeros_like(raw)
@@ -116,7 +123,9 @@ class Selector:
         gains = class_weights(cfg.weights)
         heard = [i for i in np.argsort(-smoothed, kind="stable") if self.labels[i] not in mutes]
         steering = [self.labels[i] for i in heard[: cfg.top_k] if smoothed[i] >= cfg.floor]
-        self._chosen = {name: self._image_classes(name) for name in steering}
+        self._forget_choices(steering)
+        for name in steering:
+            self._chosen[name] = self._image_classes(name)
         weights: dict[str, float] = {}
         for name in steering:
             p = float(smoothed[self.labels.index(name)])
@@ -131,13 +140,23 @@ class Selector:
         return {k: v / total for k, v in weights.items()} if total > 0 else {}
 
 
+    def _forget_choices(self, steering: list[str]) -> None:
+        """Note the ``steering`` labels as heard now, and drop the drawn image class of every
+        label silent for longer than ``keep_choice_s``, so it is drawn anew when it returns."""
+        for name in steering:
+            self._steered_at[name] = self._time
+        for name in list(self._chosen):
+            if self._time - self._steered_at.get(name, -math.inf) > self.config.keep_choice_s:
+                del self._chosen[name]
+
     def _image_classes(self, label: str) -> tuple[tuple[str, float], ...]:
-        """What ``label`` dreams while it stays heard: its whole mapping
-        (``blend_alternatives``), or one of its unmuted image classes, drawn by weight when it
-        is first heard and kept until it falls silent, so one picture shows one thing instead of
-        a chimera."""
-        if label in self._chosen:
-            return self._chosen[label]
+        """What ``label`` dreams while it is heard: its whole mapping (``blend_alternatives``),
+        or one of its unmuted image classes, drawn by weight when it is first heard and kept
+        until it has been silent for ``keep_choice_s``, so one picture shows one thing instead
+        of a chimera, and a sound that comes and goes does not switch pictures."""
+        kept = self._chosen.get(label)
+        if kept is not None and not any(k in self.config.mutes for k, _ in kept):
+            return kept
         options = [(k, w) for k, w in self.class_map.targets(label)
                    if w > 0 and k not in self.config.mutes]
         if self.config.blend_alternatives or len(options) <= 1:
