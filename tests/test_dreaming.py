@@ -179,7 +179,7 @@ def test_a_label_with_alternatives_dreams_one_at_a_time() -> None:
     vehicles = ClassMap({"engine": (("car", 0.5), ("bus", 0.3), ("train", 0.2)),
                          "dog": (("dog", 1.0),)})
     config = SelectionConfig(attack_s=0, release_s=0, confirm_s=0, top_k=3, floor=0.3,
-                             keep_choice_s=0.0)
+                             keep_choice_s=0.0, hold_s=0.0)
 
     def episodes(seed: int, blend: bool = False) -> list[dict[str, float]]:
         sel = Selector(dataclasses.replace(config, blend_alternatives=blend), LABELS, vehicles,
@@ -205,7 +205,8 @@ def test_a_label_with_alternatives_dreams_one_at_a_time() -> None:
 
 def test_a_sound_that_comes_and_goes_keeps_its_picture() -> None:
     animals = ClassMap({"farm_animal": (("horse", 0.5), ("cow", 0.5))})
-    config = SelectionConfig(attack_s=0, release_s=0, confirm_s=0, floor=0.3, keep_choice_s=2.0)
+    config = SelectionConfig(attack_s=0, release_s=0, confirm_s=0, floor=0.3, keep_choice_s=2.0,
+                             hold_s=0.0)
     for seed in range(6):
         sel = Selector(config, LABELS, animals, seed=seed)
         seen = set()
@@ -226,6 +227,18 @@ def test_a_sound_that_comes_and_goes_keeps_its_picture() -> None:
     first = set(muted.update(vector(farm_animal=0.9), 0.1).target)
     muted.retune(dataclasses.replace(config, mutes=tuple(first)))  # muting the kept class
     assert set(muted.update(vector(farm_animal=0.9), 0.1).target) == {"horse", "cow"} - first
+
+
+def test_a_pause_keeps_the_last_target_then_the_dream_drifts() -> None:
+    config = SelectionConfig(attack_s=0, release_s=0, confirm_s=0, floor=0.3, hold_s=1.0)
+    sel = Selector(config, LABELS, IDENTITY)
+    heard = sel.update(vector(dog=0.9, bird=0.5), 0.1).target
+    assert set(heard) == {"dog", "bird"}
+    pause = [sel.update(vector(), 0.1).target for _ in range(12)]
+    assert pause[:10] == [heard] * 10 and pause[11] == {}  # held 1 s, then drift
+    sel.update(vector(dog=0.9, bird=0.5), 0.1)
+    sel.retune(dataclasses.replace(config, mutes=("dog",)))
+    assert sel.update(vector(), 0.1).target == {"bird": 1.0}  # a muted class is not held
 
 
 def test_bad_class_weights_are_named() -> None:

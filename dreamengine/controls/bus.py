@@ -83,6 +83,8 @@ _SELECTION = {
     "gate_db": Param(float, -120.0, 0.0, "dBFS", "quieter input counts as silence"),
     "blend_alternatives": Param(bool, help="a label with several image classes blends them "
                                 "(off: one at a time)"),
+    "hold_s": Param(float, 0.0, 60.0, "s", "the last target steers this long after nothing "
+                    "is heard"),
     "keep_choice_s": Param(float, 0.0, 600.0, "s", "a label silent this long draws its image "
                            "class anew"),
 }

@@ -24,6 +24,8 @@ class SelectionConfig:
     # a sound label mapped to several image classes (engine → car, bus, …) dreams one of them
     # at a time, drawn by its weight each time the label is heard anew; True blends them all
     blend_alternatives: bool = False  # true: blend a label's image classes; false: one at a time
+    hold_s: float = 2.0  # s the last target keeps steering once nothing is heard above the
+    #                      floor (the pauses between barks), before the dream drifts
     keep_choice_s: float = 4.0  # s a label keeps its drawn image class after it stops steering:
     #                             a sound that comes and goes (barks, a flock) keeps one picture
     weights: tuple[str, ...] = ()  # user class weights, "label:factor" (e.g. "dog:2", "rain:0.5")
@@ -64,6 +66,7 @@ class Selector:
         self._chosen: dict[str, tuple[tuple[str, float], ...]] = {}  # each label's image classes
         self._steered_at: dict[str, float] = {}  # when each label last steered (s of updates)
         self._time = 0.0
+        self._last_target: tuple[float, dict[str, float]] = (-math.inf, {})  # when, what
 
     def retune(self, config: SelectionConfig) -> None:
         """New settings (a live control change), from the next update on; the smoothed state
@@ -97,7 +100,20 @@ class Selector:
         held = self._held(raw, dt)
         if held is not None:
             self.smoothed = np.maximum(self.smoothed, held)
-        return Selection(self.smoothed.copy(), self.target(self.smoothed))
+        return Selection(self.smoothed.copy(), self._held_target(self.target(self.smoothed)))
+
+    def _held_target(self, target: dict[str, float]) -> dict[str, float]:
+        """``target``, or while it is empty the last non-empty one for up to ``hold_s``: a
+        pause between barks keeps the dog (drift blurs the canvas), a longer silence drifts."""
+        if target:
+            self._last_target = (self._time, target)
+            return target
+        when, last = self._last_target
+        if self._time - when > self.config.hold_s:
+            return {}
+        kept = {k: v for k, v in last.items() if k not in self.config.mutes}
+        total = sum(kept.values())
+        return {k: v / total for k, v in kept.items()} if total > 0 else {}
 
     def _held(self, raw: np.ndarray, dt: float) -> np.ndarray | None:
         """The per-label minimum of the raw vectors spanning the last ``confirm_s`` (the newest
