@@ -111,9 +111,7 @@ class Selector:
         when, last = self._last_target
         if self._time - when > self.config.hold_s:
             return {}
-        kept = {k: v for k, v in last.items() if k not in self.config.mutes}
-        total = sum(kept.values())
-        return {k: v / total for k, v in kept.items()} if total > 0 else {}
+        return normalised({k: v for k, v in last.items() if k not in self.config.mutes})
 
     def _held(self, raw: np.ndarray, dt: float) -> np.ndarray | None:
         """The per-label minimum of the raw vectors spanning the last ``confirm_s`` (the newest
@@ -151,10 +149,7 @@ class Selector:
             weights[pin] = max(weights.get(pin, 0.0), 1.0)
         weights = {k: v * gains.get(k, 1.0) for k, v in weights.items() if k not in mutes}
         inv_t = 1.0 / max(cfg.temperature, 1e-3)
-        weights = {k: v**inv_t for k, v in weights.items() if v > 0}
-        total = sum(weights.values())
-        return {k: v / total for k, v in weights.items()} if total > 0 else {}
-
+        return normalised({k: v**inv_t for k, v in weights.items() if v > 0})
 
     def _forget_choices(self, steering: list[str]) -> None:
         """Note the ``steering`` labels as heard now, and drop the drawn image class of every
@@ -180,6 +175,12 @@ class Selector:
         p = np.array([w for _, w in options], dtype=np.float64)
         pick = int(self._rng.choice(len(options), p=p / p.sum()))
         return ((options[pick][0], 1.0),)
+
+
+def normalised(weights: dict[str, float]) -> dict[str, float]:
+    """``weights`` scaled to sum to 1; empty when they sum to nothing (drift)."""
+    total = sum(weights.values())
+    return {k: v / total for k, v in weights.items()} if total > 0 else {}
 
 
 def class_weights(items: tuple[str, ...] | list[str], bare: float | None = None
