@@ -162,3 +162,28 @@ def test_the_weight_average_trails_the_weights_and_loads_into_a_plain_model(samp
     plain = SoundCNN(ClassifierConfig())
     plain.load_state_dict(train.averaged_weights(ema.state_dict()))
     assert torch.equal(plain.head.weight, ema.module.head.weight)
+
+
+def test_widening_keeps_the_function_and_the_noise_only_moves_new_filters() -> None:
+    import torch
+    from widen import widened
+
+    from dreamengine.classifier import ClassifierConfig, SoundCNN
+
+    torch.manual_seed(0)
+    narrow = SoundCNN(ClassifierConfig(width=4, window_frames=32))
+    for norm in (m for m in narrow.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        norm.running_mean.uniform_(-0.5, 0.5)
+        norm.running_var.uniform_(0.5, 2.0)
+        norm.bias.data.uniform_(-0.2, 0.2)
+    narrow.eval()
+    wide = widened(narrow, SoundCNN(ClassifierConfig(width=6, window_frames=32))).eval()
+    x = torch.randn(3, 1, 64, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(wide(x), narrow(x), atol=1e-5, rtol=1e-5)
+    jittered = widened(narrow, SoundCNN(ClassifierConfig(width=6, window_frames=32)), noise=0.1)
+    first = jittered.features[0][0].weight
+    torch.testing.assert_close(first[:4], narrow.features[0][0].weight)
+    assert not torch.equal(first[4:], wide.features[0][0].weight[4:])
+    with pytest.raises(ValueError, match="cannot widen 8 channels to 6"):
+        widened(SoundCNN(ClassifierConfig(width=8)), SoundCNN(ClassifierConfig(width=6)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from dreamengine.classifier.inference import InferenceCNN
 from dreamengine.classifier.model import SoundCNN
 from dreamengine.vocabulary import enforce_hierarchy
 
@@ -13,13 +14,16 @@ class StreamingClassifier:
     """Keeps the last ``window_frames`` mel frames and emits a probability vector per hop.
 
     Before a full window has arrived the missing frames are the log floor (silence), so the
-    first vectors appear after one hop, not after a whole window.
+    first vectors appear after one hop, not after a whole window. The network runs as an
+    :class:`InferenceCNN` built from ``model`` here (batch norms folded, oneDNN on a CPU), so
+    later changes to ``model``'s weights need a new stream.
     """
 
     def __init__(self, model: SoundCNN, floor: float, device: torch.device) -> None:
         cfg = model.config
         self.model = model.to(device).eval()
         self.device = device
+        self._net = InferenceCNN(self.model, device)
         self.labels = cfg.labels
         self._window = np.full((cfg.n_mels, cfg.window_frames), np.log(floor), dtype=np.float32)
         self._since_last = 0
@@ -46,5 +50,5 @@ class StreamingClassifier:
     def classify(self, window: np.ndarray) -> np.ndarray:
         """``[n_mels, T]`` log-mel → ``[n_labels]`` probabilities, music ≥ its children."""
         x = torch.from_numpy(window).to(self.device)[None, None]
-        probs = torch.sigmoid(self.model(x))[0].float().cpu().numpy()
+        probs = torch.sigmoid(self._net(x))[0].float().cpu().numpy()
         return enforce_hierarchy(probs, self.labels)

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from evaluate import evaluate_all, scene_and_music_scores
 from teacher import mix_soft
+from widen import widened
 
 from dreamengine.checkpoint import save_checkpoint
 from dreamengine.classifier import ClassifierConfig, SoundCNN, clip_probs
@@ -57,6 +58,17 @@ def teacher_labels(text: str) -> frozenset[str]:
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown labels {unknown}; known: {', '.join(LABELS)}")
     return names
+
+
+def snr_range(text: str) -> tuple[float, float]:
+    """``"LOW,HIGH"`` in dB → ``(low, high)``; an error names the option for anything else."""
+    try:
+        low, high = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"wants LOW,HIGH in dB, got {text!r}") from None
+    if low >= high:
+        raise argparse.ArgumentTypeError(f"LOW must be below HIGH, got {text!r}")
+    return low, high
 
 
 def parse_args() -> argparse.Namespace:
@@ -90,6 +102,11 @@ def parse_args() -> argparse.Namespace:
                    help="labels the soft term covers: all, scene (the teacher's instrument "
                    "probabilities sit far below 0.5 on rendered music), or a comma-separated "
                    "list of labels (e.g. those where the teacher hears real recordings better)")
+    p.add_argument("--snr", type=snr_range, default=(3.0, 30.0), metavar="LOW,HIGH",
+                   help="range of the event-to-ambience ratio in dB when ambience is mixed in "
+                   "(a negative LOW puts events under louder ambience, as in a busy room)")
+    p.add_argument("--ambience", type=float, default=0.6,
+                   help="share of training crops with ambience mixed under the event")
     p.add_argument("--ckpt-dir", type=Path, help="where the resumable training state lives "
                    "(default DATA/checkpoints); one directory per run")
     return p.parse_args()
@@ -196,8 +213,10 @@ class CropSampler:
     """Builds augmented, class-balanced ``[B, 1, n_mels, T]`` log-mel batches with targets."""
 
     def __init__(self, rows, feats, noise, window: int, rng: np.random.Generator,
-                 soft: dict[int, np.ndarray] | None = None) -> None:
+                 soft: dict[int, np.ndarray] | None = None, snr_db: tuple[float, float] = (3, 30),
+                 ambience: float = 0.6) -> None:
         self.feats, self.noise, self.T, self.rng = feats, noise, window, rng
+        self.snr_db, self.ambience = snr_db, ambience  # event over ambience, dB; share of crops
         self.soft = soft  # teacher clip labels; None trains on the true labels alone
         train = [i for i, r in enumerate(rows) if r["split"] == "train"]
         self.targets = {i: label_vector(rows[i]["labels"]) for i in train}
@@ -286,8 +305,8 @@ class CropSampler:
             p = self.reverb(p)
         if rng.random() < 0.5:  # another microphone, another speaker
             p = self.equalise(p)
-        if rng.random() < 0.6:  # ambience 3–30 dB below the event
-            snr = rng.uniform(3, 30)
+        if rng.random() < self.ambience:  # ambience under the event (default 3–30 dB below)
+            snr = rng.uniform(*self.snr_db)
             event_level = p[p.sum(1) > 0].mean() if (p.sum(1) > 0).any() else 1e-4
             bg, y_bg = self.background(event_level * 10 ** (-snr / 10))
             p = p + bg
@@ -412,8 +431,15 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=ARGS.lr, weight_decay=1e-3)
     if ARGS.init and not (ckpt_dir / "last.pt").is_file():
         ckpt = torch.load(ARGS.init, map_location="cpu", weights_only=True)
-        model.load_state_dict(ckpt["model"] if "model" in ckpt else ckpt["state_dict"])
-        print(f"initialised from {ARGS.init}", flush=True)
+        weights = ckpt["model"] if "model" in ckpt else ckpt["state_dict"]
+        width = int(weights["features.0.0.weight"].shape[0])
+        if width == model.config.width:
+            model.load_state_dict(weights)
+        else:  # a narrower trained net: copy its channels, the same function to start from
+            narrow = SoundCNN(dataclasses.replace(model.config, width=width))
+            narrow.load_state_dict(weights)
+            widened(narrow, model, noise=0.01, seed=ARGS.seed)
+        print(f"initialised from {ARGS.init} (width {width} → {model.config.width})", flush=True)
     ema = weight_average(model, ARGS.ema)
     state = resume(ckpt_dir, model, opt, ema)
     if state["elapsed_s"] < ARGS.minutes * 60:
@@ -487,7 +513,8 @@ if __name__ == "__main__":
     if not ARGS.eval_only:
         soft = teacher_soft_labels(ARGS.teacher, rows) if ARGS.teacher else None
         sampler = CropSampler(rows, feats, noise_bank(np.random.default_rng(ARGS.seed)),
-                              config.window_frames, np.random.default_rng(ARGS.seed), soft)
+                              config.window_frames, np.random.default_rng(ARGS.seed), soft,
+                              ARGS.snr, ARGS.ambience)
         state = train(model, sampler, rows, feats, device, ckpt_dir)
     last_ckpt = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=True)
     last = last_ckpt["state"]
