@@ -27,6 +27,21 @@ def _seeds() -> None:
     torch.set_num_threads(1)
 
 
+@pytest.fixture
+def trained_norms():
+    """Gives batch norms the non-trivial statistics of a trained net (in place); → the model."""
+
+    def fill(model: torch.nn.Module) -> torch.nn.Module:
+        for norm in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+            norm.running_mean.uniform_(-0.5, 0.5)
+            norm.running_var.uniform_(0.5, 2.0)
+            norm.weight.data.uniform_(0.5, 1.5)
+            norm.bias.data.uniform_(-0.2, 0.2)
+        return model.eval()
+
+    return fill
+
+
 @pytest.fixture(scope="session")
 def gl_ctx():
     """An EGL offscreen context; skipped locally without EGL, a failure when CI is set."""

@@ -41,23 +41,12 @@ def test_streaming_emits_one_vector_per_hop() -> None:
     assert all(v.shape == (len(LABELS),) and ((v >= 0) & (v <= 1)).all() for v in vectors)
 
 
-def trained_looking(config: ClassifierConfig) -> SoundCNN:
-    """A random CNN whose batch norms hold non-trivial statistics, as a trained one does."""
-    torch.manual_seed(0)
-    model = SoundCNN(config)
-    for norm in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
-        norm.running_mean.uniform_(-0.5, 0.5)
-        norm.running_var.uniform_(0.5, 2.0)
-        norm.weight.data.uniform_(0.5, 1.5)
-        norm.bias.data.uniform_(-0.2, 0.2)
-    return model.eval()
-
-
 @pytest.mark.parametrize("mkldnn", [True, False])
-def test_inference_copy_matches_the_model(mkldnn: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inference_copy_matches_the_model(mkldnn: bool, monkeypatch: pytest.MonkeyPatch,
+                                          trained_norms) -> None:
     if not mkldnn:
         monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
-    model = trained_looking(small_config())
+    model = trained_norms(SoundCNN(small_config()))
     fast = InferenceCNN(model, torch.device("cpu"))
     assert fast.use_mkldnn == (mkldnn and torch.backends.mkldnn.is_available())
     x = 3 * torch.randn(1, 1, 64, 32) - 4
@@ -66,8 +55,8 @@ def test_inference_copy_matches_the_model(mkldnn: bool, monkeypatch: pytest.Monk
     assert model.norm.running_var.min() >= 0.5  # the model itself is left untouched
 
 
-def test_stream_probabilities_are_the_models() -> None:
-    model = trained_looking(small_config())
+def test_stream_probabilities_are_the_models(trained_norms) -> None:
+    model = trained_norms(SoundCNN(small_config()))
     stream = StreamingClassifier(model, 1e-6, torch.device("cpu"))
     frames = np.random.default_rng(1).normal(-4, 3, (32, 64)).astype(np.float32)
     got = stream.push(frames)[-1]

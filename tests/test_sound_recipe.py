@@ -164,19 +164,13 @@ def test_the_weight_average_trails_the_weights_and_loads_into_a_plain_model(samp
     assert torch.equal(plain.head.weight, ema.module.head.weight)
 
 
-def test_widening_keeps_the_function_and_the_noise_only_moves_new_filters() -> None:
+def test_widening_keeps_the_function_and_the_noise_only_moves_new_filters(trained_norms) -> None:
     import torch
     from widen import widened
 
     from dreamengine.classifier import ClassifierConfig, SoundCNN
 
-    torch.manual_seed(0)
-    narrow = SoundCNN(ClassifierConfig(width=4, window_frames=32))
-    for norm in (m for m in narrow.modules() if isinstance(m, torch.nn.BatchNorm2d)):
-        norm.running_mean.uniform_(-0.5, 0.5)
-        norm.running_var.uniform_(0.5, 2.0)
-        norm.bias.data.uniform_(-0.2, 0.2)
-    narrow.eval()
+    narrow = trained_norms(SoundCNN(ClassifierConfig(width=4, window_frames=32)))
     wide = widened(narrow, SoundCNN(ClassifierConfig(width=6, window_frames=32))).eval()
     x = torch.randn(3, 1, 64, 32)
     with torch.no_grad():

@@ -43,7 +43,6 @@ class InferenceCNN:
     """
 
     def __init__(self, model: SoundCNN, device: torch.device) -> None:
-        self.config = model.config
         scale, shift = norm_affine(model.norm)  # the input's: one affine map, before the padding
         self.in_scale, self.in_shift = scale.to(device), shift.to(device)
         blocks = [cast(nn.Sequential, block) for block in model.features]
