@@ -48,6 +48,16 @@ def test_previous_splits_reads_a_manifest(tmp_path: Path) -> None:
         r["group"]: r["split"] for r in rows}
 
 
+def test_the_second_training_bank_is_allowed_and_the_reserved_soundfonts_are_not() -> None:
+    import debs
+
+    debs.check_allowed("csound-soundfont")  # raises if it were not on the allow-list
+    reserved = ("timgm6mb-soundfont", "musescore-general-soundfont-small")
+    for name in (*reserved, "fluidr3mono-gm-soundfont"):  # the last one: not on the allow-list
+        with pytest.raises(debs.ReservedPackageError, match=name):
+            debs.check_allowed(name)
+
+
 @pytest.fixture(scope="module")
 def sampler():
     train = pytest.importorskip("train")  # priors/sound/train.py (needs scipy, soundfile)

@@ -27,8 +27,9 @@ TRAINING_PACKAGES = (
     "wesnoth-1.16-data",
     "freeciv-data",
 )
-#: Instrument data for the synthesisers: FluidR3 for training, freepats for the held-out set.
-SYNTH_PACKAGES = ("fluid-soundfont-gm", "freepats")
+#: Instrument data for the synthesisers: FluidR3 and csound's GM bank for training, freepats for
+#: the held-out set.
+SYNTH_PACKAGES = ("fluid-soundfont-gm", "csound-soundfont", "freepats")
 
 #: Reserved for independent evaluation: never downloaded, never read (DESIGN.md).
 DENY_PATTERNS = (

@@ -1,8 +1,9 @@
 """Render the random MIDI of ``midi.py`` into labelled music clips.
 
-Training music uses fluidsynth with FluidR3 GM (Debian ``fluid-soundfont-gm``); the held-out
-set uses a DIFFERENT synthesiser, timidity with Debian ``freepats`` (restricted to the programs
-and drum notes freepats actually has), with its own seeds, and is never trained on. A clip is a
+Training music uses fluidsynth with FluidR3 GM (Debian ``fluid-soundfont-gm``) and csound's
+public-domain GM bank (``csound-soundfont``); the held-out set uses a DIFFERENT synthesiser,
+timidity with Debian ``freepats`` (restricted to the programs and drum notes freepats actually
+has), with its own seeds, and is never trained on. A clip is a
 single-instrument phrase for one music child, or a 2-4 part mix labelled with the union.
 """
 
@@ -132,8 +133,8 @@ def make_clips(seed: int, singles_per_child: int, mixes: int, palette: Palette) 
 
 def with_timbre(clip: Clip, rng) -> Clip:
     """The same notes played by a re-voiced instrument: every part gets random offsets of its
-    filter, resonance, envelope and vibrato (``TIMBRE``) and a chorus send. FluidR3 is the only
-    soundfont we may train on; this stands in for other sample sets and synthesisers."""
+    filter, resonance, envelope and vibrato (``TIMBRE``) and a chorus send. FluidR3 was the only
+    soundfont trained on at first; this stands in for other sample sets and synthesisers."""
     timbre = tuple((ch, gen, round(rng.uniform(*span) / units))
                    for ch, _ in clip.programs for gen, (span, units) in TIMBRE.items())
     return dataclasses.replace(clip, timbre=timbre, chorus=int(rng.integers(0, 100)))
