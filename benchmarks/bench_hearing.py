@@ -52,7 +52,7 @@ warnings: list[str] = []
 model = load_sound_model(config, warnings)
 for w in warnings:
     print(f"note: {w}")
-costs = bench_hearing(config)
+costs = bench_hearing(config, model)  # the bundle measured below, whatever its width
 print(f"features per hop ({config.features.hop_length} samples): "
       f"{costs['features_hop_ms']:.3f} ms (median, one thread)")
 print(f"classifier per hop ({config.classifier.hop_frames} frames): "

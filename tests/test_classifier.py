@@ -92,3 +92,22 @@ def test_clip_vector_is_the_mean_of_each_labels_top_half_of_windows() -> None:
     assert clip_probs(windows[:1], LABELS)[dog] == pytest.approx(0.9)  # one window: itself
     with pytest.raises(ValueError, match="window probabilities"):
         clip_probs(np.zeros((0, len(LABELS))), LABELS)
+
+
+def test_the_hearing_bench_times_the_bundle_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dreamengine.engine.bench as bench
+    from dreamengine.engine.config import load_config
+
+    streamed: list[SoundCNN] = []
+
+    class Recording(StreamingClassifier):
+        def __init__(self, model: SoundCNN, *args, **kwargs) -> None:
+            streamed.append(model)
+            super().__init__(model, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "StreamingClassifier", Recording)
+    wide = SoundCNN(ClassifierConfig(width=24))
+    costs = bench.bench_hearing(load_config(), wide)
+    assert streamed == [wide]  # not a net of the config's width (16)
+    assert set(costs) == {"features_hop_ms", "classify_hop_ms", "module_hop_ms"}
+    assert all(v > 0 for v in costs.values())

@@ -15,7 +15,7 @@ import torch
 
 from dreamengine.classifier import SoundCNN, StreamingClassifier
 from dreamengine.dream.state import Dream
-from dreamengine.engine.build import resolve_device
+from dreamengine.engine.build import load_sound_model, resolve_device
 from dreamengine.engine.config import EngineConfig
 from dreamengine.features import StreamingLogMel
 from dreamengine.models import CenterNet, ImagePrior, ImagePriorConfig
@@ -40,16 +40,18 @@ def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
     return float(np.median(times))
 
 
-def bench_hearing(config: EngineConfig) -> dict[str, float]:
+def bench_hearing(config: EngineConfig, model: SoundCNN | None = None) -> dict[str, float]:
     """Per-hop costs: the log-mel front end, the streaming classifier (its inference copy) and,
-    for comparison, the training module's own eval forward on the same window."""
+    for comparison, the training module's own eval forward on the same window. ``model``: the
+    network to time (a loaded bundle, whose width may differ from the config's); default a
+    random one of the config's architecture (the cost does not depend on the weights)."""
     mel = StreamingLogMel(config.features)
     rng = np.random.default_rng(0)
     hop = (0.1 * rng.standard_normal(config.features.hop_length)).astype(np.float32)
     features = median_ms(lambda: mel.push(hop), repeats=2000, warmup=50)
-    model = SoundCNN(config.classifier).eval()
+    model = (model or SoundCNN(config.classifier)).eval()
     stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"))
-    window = rng.standard_normal((config.classifier.n_mels, config.classifier.window_frames))
+    window = rng.standard_normal((model.config.n_mels, model.config.window_frames))
     window32 = window.astype(np.float32)
     batch = torch.from_numpy(window32)[None, None]
 
@@ -135,7 +137,7 @@ def run_all(config: EngineConfig) -> dict[str, Any]:
     torch.set_num_threads(config.dream.torch_threads)
     device = resolve_device(config.dream.device)
     out: dict[str, Any] = {"torch_threads": torch.get_num_threads(), "device": str(device)}
-    out.update(bench_hearing(config))
+    out.update(bench_hearing(config, load_sound_model(config, [])))  # the net `live` runs
     for key in ("dream_step_ms", "keyframes_per_s", "coarse_step_ms"):
         out[key] = {}
     for size in CANVAS_SIZES:
