@@ -135,3 +135,21 @@ def test_average_precision_matches_the_step_definition() -> None:
         (1 / 1 + 2 / 3) / 2)  # scikit-learn gives 0.8333 for this ranking
     assert tvs.average_precision(target, target.astype(float)) == 1.0
     assert np.isnan(tvs.average_precision(np.zeros(3), np.ones(3)))
+
+
+def test_music_report_pairs_the_first_student_with_each_other_model() -> None:
+    tvs = pytest.importorskip("teacher_vs_student")
+    from dreamengine.vocabulary import LABELS
+
+    rng = np.random.default_rng(0)
+    targets = np.zeros((40, len(LABELS)))
+    targets[:20, LABELS.index("keys")] = targets[20:, LABELS.index("drums")] = 1
+    perfect = targets * 0.9 + 0.05
+    noisy = np.clip(perfect + rng.normal(0, 0.4, perfect.shape), 0, 1)
+    report = tvs.music_report(targets, {"student": perfect, "other": noisy})
+    delta = report["student_minus_other"]
+    assert report["student"]["macro_f1"] == 1.0
+    assert delta["macro_f1"] == pytest.approx(1.0 - report["other"]["macro_f1"], abs=1e-3)
+    lo, hi = delta["macro_f1_ci"]
+    assert 0 < lo <= delta["macro_f1"] <= hi  # the same resamples: a sure gain excludes zero
+    assert "student_minus_student" not in report

@@ -138,14 +138,22 @@ def music_ap(targets: np.ndarray, probs: np.ndarray) -> float:
 
 
 def music_report(targets: np.ndarray, prob: dict[str, np.ndarray]) -> dict:
-    """Held-out music macro-F1 per model with a bootstrap CI, and per-child F1."""
+    """Held-out music macro-F1 per model with a bootstrap CI, per-child F1, and the paired
+    difference of the first student against each other model (the same resamples)."""
     report: dict = {"clips": len(targets)}
+    boots = {}
     for name, p in prob.items():
-        b = bootstrap(list(range(len(targets))),
-                      lambda pos, p=p: np.array([music_figures(targets[pos], p[pos])["macro_f1"],
-                                                 music_ap(targets[pos], p[pos])]), n=500)
+        b = boots[name] = bootstrap(
+            list(range(len(targets))),
+            lambda pos, p=p: np.array([music_figures(targets[pos], p[pos])["macro_f1"],
+                                       music_ap(targets[pos], p[pos])]), n=500)
         report[name] = {**music_figures(targets, p), "macro_f1_ci": ci(b[:, 0]),
                         "macro_ap": round(music_ap(targets, p), 4), "macro_ap_ci": ci(b[:, 1])}
+    for name in prob:
+        if name != "student" and "student" in prob:
+            report[f"student_minus_{name}"] = {
+                "macro_f1": round(report["student"]["macro_f1"] - report[name]["macro_f1"], 3),
+                "macro_f1_ci": ci(boots["student"][:, 0] - boots[name][:, 0])}
     return report
 
 
