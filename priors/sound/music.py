@@ -3,8 +3,8 @@
 Training music uses fluidsynth with FluidR3 GM (Debian ``fluid-soundfont-gm``) and csound's
 public-domain GM bank (``csound-soundfont``); the held-out set uses a DIFFERENT synthesiser,
 timidity with Debian ``freepats`` (restricted to the programs and drum notes freepats actually
-has), with its own seeds, and is never trained on. A clip is a
-single-instrument phrase for one music child, or a 2-4 part mix labelled with the union.
+has), with its own seeds, and is never trained on. A clip is a single-instrument phrase for one
+music child, or a 2-4 part mix labelled with the union.
 """
 
 from __future__ import annotations
