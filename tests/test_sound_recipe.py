@@ -191,3 +191,20 @@ def test_widening_keeps_the_function_and_the_noise_only_moves_new_filters(traine
     assert not torch.equal(first[4:], wide.features[0][0].weight[4:])
     with pytest.raises(ValueError, match="cannot widen 8 channels to 6"):
         widened(SoundCNN(ClassifierConfig(width=8)), SoundCNN(ClassifierConfig(width=6)))
+
+
+def test_a_weight_average_is_the_mean_of_alike_nets_and_refuses_unlike_ones() -> None:
+    import torch
+    from soup import averaged
+
+    from dreamengine.classifier import ClassifierConfig, SoundCNN
+
+    torch.manual_seed(0)
+    a, b = SoundCNN(ClassifierConfig(width=8)), SoundCNN(ClassifierConfig(width=8))
+    mean = averaged([a, b])
+    name = "features.0.0.weight"
+    expected = (a.state_dict()[name] + b.state_dict()[name]) / 2
+    assert torch.equal(mean.state_dict()[name], expected)
+    assert not torch.equal(expected, a.state_dict()[name])
+    with pytest.raises(ValueError, match="architecture"):
+        averaged([a, SoundCNN(ClassifierConfig(width=16))])
