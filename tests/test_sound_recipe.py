@@ -208,3 +208,21 @@ def test_a_weight_average_is_the_mean_of_alike_nets_and_refuses_unlike_ones() ->
     assert not torch.equal(expected, a.state_dict()[name])
     with pytest.raises(ValueError, match="architecture"):
         averaged([a, SoundCNN(ClassifierConfig(width=16))])
+
+
+def test_a_narrow_bundle_averages_as_the_start_a_wide_run_was_widened_to(trained_norms) -> None:
+    import torch
+    from soup import as_wide, averaged
+    from widen import START_NOISE, widened
+
+    from dreamengine.classifier import ClassifierConfig, SoundCNN
+
+    narrow = trained_norms(SoundCNN(ClassifierConfig(width=4, window_frames=32)))
+    start = SoundCNN(ClassifierConfig(width=6, window_frames=32))
+    widened(narrow, start, noise=START_NOISE, seed=7)  # what train.py --init --seed 7 begins from
+    wide = as_wide(narrow, 6, seed=7)
+    assert all(torch.equal(v, wide.state_dict()[k]) for k, v in start.state_dict().items())
+    other_seed = as_wide(narrow, 6, seed=8)
+    assert not torch.equal(wide.features[0][0].weight, other_seed.features[0][0].weight)
+    assert as_wide(narrow, None, seed=7) is narrow and as_wide(start, 6, seed=7) is start
+    assert averaged([wide, start]).config.width == 6

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from evaluate import evaluate_all, scene_and_music_scores
 from teacher import mix_soft
-from widen import widened
+from widen import START_NOISE, widened
 
 from dreamengine.checkpoint import save_checkpoint
 from dreamengine.classifier import ClassifierConfig, SoundCNN, clip_probs
@@ -438,7 +438,7 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
         else:  # a narrower trained net: copy its channels, the same function to start from
             narrow = SoundCNN(dataclasses.replace(model.config, width=width))
             narrow.load_state_dict(weights)
-            widened(narrow, model, noise=0.01, seed=ARGS.seed)
+            widened(narrow, model, noise=START_NOISE, seed=ARGS.seed)
         print(f"initialised from {ARGS.init} (width {width} → {model.config.width})", flush=True)
     ema = weight_average(model, ARGS.ema)
     state = resume(ckpt_dir, model, opt, ema)

@@ -10,6 +10,8 @@ each weight tensor's spread) lets training pull them apart.
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
@@ -22,6 +24,15 @@ def channel_map(old: int, new: int, rng: torch.Generator) -> torch.Tensor:
         raise ValueError(f"cannot widen {old} channels to {new}")
     extra = torch.randint(old, (new - old,), generator=rng)
     return torch.cat([torch.arange(old), extra])
+
+
+START_NOISE = 0.01  # the jitter with which ``train.py --init`` widens a narrower net
+
+
+def widened_to(model: SoundCNN, width: int, noise: float = 0.0, seed: int = 0) -> SoundCNN:
+    """A new net of ``width`` channels per block filled from ``model`` (see ``widened``)."""
+    wide = SoundCNN(dataclasses.replace(model.config, width=width))
+    return widened(model, wide, noise=noise, seed=seed)
 
 
 def widened(model: SoundCNN, wide: SoundCNN, noise: float = 0.0, seed: int = 0) -> SoundCNN:
