@@ -52,6 +52,9 @@ def test_ring_buffer_round_trip_and_overflow_accounting() -> None:
     assert ring.overflows == 1 and ring.lost_samples == 2
     np.testing.assert_array_equal(ring.read(), np.arange(6, 16))
     assert ring.available() == 0
+    ring.write(np.arange(100, 113, dtype=np.float32))  # one block longer than the whole ring
+    np.testing.assert_array_equal(ring.read(), np.arange(103, 113))  # its newest 10, in order
+    assert ring.lost_samples == 5
 
 
 @pytest.mark.parametrize(("from_sr", "to_sr"), [(44100, 16000), (48000, 16000), (8000, 16000),

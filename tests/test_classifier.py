@@ -41,6 +41,47 @@ def test_streaming_emits_one_vector_per_hop() -> None:
     assert all(v.shape == (len(LABELS),) and ((v >= 0) & (v <= 1)).all() for v in vectors)
 
 
+def test_the_engine_can_set_the_hop_the_stream_runs_at() -> None:
+    stream = StreamingClassifier(SoundCNN(small_config()), 1e-6, torch.device("cpu"), 5)
+    assert stream.hop_frames == 5 and len(stream.push(np.zeros((10, 64), np.float32))) == 2
+    with pytest.raises(ValueError, match="hop_frames"):
+        StreamingClassifier(SoundCNN(small_config()), 1e-6, torch.device("cpu"), 0)
+
+
+def test_a_window_ends_when_its_newest_sample_was_heard() -> None:
+    from dreamengine.engine.classify import window_end_times
+    from dreamengine.features import MelConfig, StreamingLogMel
+
+    mel = MelConfig()
+    n_samples = mel.n_fft + 8 * mel.hop_length  # exactly 9 frames: hops end after frames 3, 6, 9
+    frames = StreamingLogMel(mel).push(np.zeros(n_samples, np.float32))
+    times = window_end_times(3, len(frames), 3, mel)
+    assert len(frames) == 9 and times[-1] == pytest.approx(n_samples / mel.sr)
+    np.testing.assert_allclose(np.diff(times), 3 * mel.hop_length / mel.sr, rtol=1e-6)
+    assert window_end_times(1, 2, 3, mel)[0] == pytest.approx((mel.n_fft + mel.hop_length) / mel.sr)
+
+
+def test_a_bundle_trained_on_other_features_is_refused_by_name(tmp_path: Path) -> None:
+    import dataclasses
+
+    from dreamengine.engine.build import load_sound_model
+    from dreamengine.engine.config import load_config
+
+    config = load_config()
+    mel = dataclasses.asdict(config.features)
+    path = tmp_path / "c.pt"
+    torch.save(SoundCNN(small_config()).checkpoint({"mel": mel}), path)
+    config = dataclasses.replace(config, paths=dataclasses.replace(config.paths,
+                                                                   sound_classifier=str(path)))
+    assert load_sound_model(config, []).meta["mel"] == mel
+    torch.save(SoundCNN(small_config()).checkpoint({"mel": {**mel, "fmax": 7000.0}}), path)
+    with pytest.raises(DreamengineError, match=r"features\.fmax is 8000\.0 .*c\.pt.* 7000"):
+        load_sound_model(config, [])
+    torch.save(SoundCNN(dataclasses.replace(small_config(), n_mels=40)).checkpoint(), path)
+    with pytest.raises(DreamengineError, match="features.n_mels is 64 .* takes 40 bands"):
+        load_sound_model(config, [])
+
+
 @pytest.mark.parametrize("mkldnn", [True, False])
 def test_inference_copy_matches_the_model(mkldnn: bool, monkeypatch: pytest.MonkeyPatch,
                                           trained_norms) -> None:

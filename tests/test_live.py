@@ -242,3 +242,41 @@ def test_live_disk_full_is_said_once_and_no_line_names_a_missing_frame(
     lines = [json.loads(x) for x in (out / "frames.jsonl").read_text().splitlines()]
     assert len(on_disk) == 3
     assert all(x["file"] is None or x["file"] in on_disk for x in lines)
+
+
+def test_a_bad_sample_is_heard_as_silence_and_sticks_nowhere() -> None:
+    """One NaN in the audio (a broken float file, a driver glitch) must not leave NaN in the
+    smoothed probabilities or the loudness drive for the rest of the show."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from dreamengine.classifier import ClassifierConfig, SoundCNN
+    from dreamengine.engine.hearing import Hearing
+    from dreamengine.engine.timing import StageTimer
+    from dreamengine.resources import priors_dir
+    from dreamengine.selection import load_class_map
+    from dreamengine.vocabulary import LABELS
+
+    class Glitchy:
+        sr = 16000
+
+        def __init__(self) -> None:
+            self.t = 0.0
+
+        def read_until(self, t: float) -> np.ndarray:
+            n = round((t - self.t) * self.sr)
+            self.t = t
+            x = (0.3 * np.sin(0.2 * np.arange(n))).astype(np.float32)
+            x[n // 3], x[n // 2] = np.nan, np.inf
+            return x
+
+    torch.manual_seed(0)
+    models = SimpleNamespace(sound=SoundCNN(ClassifierConfig()).eval(),
+                             class_map=load_class_map(priors_dir() / "class_map_latent.toml",
+                                                      LABELS, LABELS))
+    hearing = Hearing(Glitchy(), EngineConfig(), models)
+    for k in range(1, 21):
+        selection = hearing.until(0.05 * k, StageTimer())
+    assert np.isfinite(selection.probs).all() and selection.probs.max() > 0
+    assert all(np.isfinite(v) for v in dataclasses.astuple(hearing.drive))
+    assert hearing.drive.level > 0  # the tone is still heard around the bad samples

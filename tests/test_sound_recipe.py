@@ -226,3 +226,28 @@ def test_a_narrow_bundle_averages_as_the_start_a_wide_run_was_widened_to(trained
     assert not torch.equal(wide.features[0][0].weight, other_seed.features[0][0].weight)
     assert as_wide(narrow, None, seed=7) is narrow and as_wide(start, 6, seed=7) is start
     assert averaged([wide, start]).config.width == 6
+
+
+def test_onset_latency_is_timed_when_the_newest_frame_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A net that names the class from the first window holding the clip: the latency is when
+    that window's newest frame ended on the audio clock (n_fft after it began), plus the
+    smoothing's hops — never the frame's start."""
+    import evaluate
+
+    from dreamengine.classifier import ClassifierConfig, SoundCNN
+    from dreamengine.vocabulary import LABELS
+
+    model = SoundCNN(ClassifierConfig())
+    dog, hop = LABELS.index("dog"), model.config.hop_frames
+
+    def instant(_model, frames, *_args) -> np.ndarray:
+        probs = np.zeros((len(frames) // hop, len(LABELS)), np.float32)
+        newest = (np.arange(len(probs)) + 1) * hop - 1
+        probs[newest >= len(frames) - 50, dog] = 1.0  # the clip is the last 50 frames
+        return probs
+
+    monkeypatch.setattr(evaluate, "window_probs", instant)
+    ms = evaluate.onset_latency_ms(model, np.zeros((50, 64), np.float32), "dog")
+    first = 1e3 * ((hop - 1) * evaluate.MEL.hop_length + evaluate.MEL.n_fft) / evaluate.MEL.sr
+    step = 1e3 * hop * evaluate.MEL.hop_length / evaluate.MEL.sr
+    assert first <= ms < 500 and (ms - first) / step == pytest.approx(round((ms - first) / step))

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from math import ceil, gcd
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import soundfile as sf
@@ -94,6 +96,7 @@ class AudioReader:
         self.sr = sr
         self.block_s = block_s
         self._proc: subprocess.Popen[bytes] | None = None
+        self._errors: IO[bytes] | None = None  # ffmpeg's messages, when it decodes
         if not self.path.exists():
             raise DreamengineError(f"audio file not found: {self.path}")
         if not self.path.is_file():
@@ -131,6 +134,8 @@ class AudioReader:
             self._proc.wait()
             if self._proc.stdout is not None:
                 self._proc.stdout.close()
+        if self._errors is not None:
+            self._errors.close()
 
     def _read_first(self) -> np.ndarray:
         """The first block, read now so an unreadable or empty file fails at once."""
@@ -173,7 +178,10 @@ class AudioReader:
         self._reason = reason
         cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", str(self.path), "-f", "f32le", "-ac",
                "1", "-ar", str(self.sr), "-"]
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # its messages go to a file, not a pipe: a damaged long file can print more than a pipe
+        # holds while nobody reads it, and ffmpeg would then stop and the render wait forever
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._errors)
 
     def _next_pipe_block(self) -> np.ndarray | None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -181,8 +189,9 @@ class AudioReader:
         if data:
             return np.frombuffer(data[: len(data) // 4 * 4], dtype=np.float32).copy()
         if self._proc.wait() != 0:
-            assert self._proc.stderr is not None
-            detail = self._proc.stderr.read().decode(errors="replace").strip().splitlines()
+            assert self._errors is not None
+            self._errors.seek(0)
+            detail = self._errors.read().decode(errors="replace").strip().splitlines()
             raise DreamengineError(
                 f"cannot read audio file {self.path}: {detail[-1] if detail else self._reason}")
         return None

@@ -40,7 +40,7 @@ class RingBuffer:
         if n >= cap:
             block = block[-cap:]
         with self._lock:
-            start = self._write % cap
+            start = (self._write + n - len(block)) % cap  # where the kept tail belongs
             first = min(len(block), cap - start)
             self._data[start : start + first] = block[:first]
             self._data[: len(block) - first] = block[first:]

@@ -27,6 +27,7 @@ class SoundCNN(nn.Module):
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
         self.config = config
+        self.meta: dict[str, Any] = {}  # the checkpoint's record (training, mel settings, …)
         w = config.width
         self.norm = nn.BatchNorm2d(1)
         self.features = nn.Sequential(
@@ -56,6 +57,7 @@ class SoundCNN(nn.Module):
             raw = ckpt["config"]
             model = cls(ClassifierConfig(**{**raw, "labels": tuple(raw["labels"])}))
             model.load_state_dict(ckpt["state_dict"])
+            model.meta = dict(ckpt.get("meta") or {})
             return model
 
         return load_checkpoint(path, "sound classifier checkpoint", build).eval()

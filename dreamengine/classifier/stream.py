@@ -14,13 +14,19 @@ class StreamingClassifier:
     """Keeps the last ``window_frames`` mel frames and emits a probability vector per hop.
 
     Before a full window has arrived the missing frames are the log floor (silence), so the
-    first vectors appear after one hop, not after a whole window. The network runs as an
+    first vectors appear after one hop, not after a whole window. The hop is the bundle's
+    ``hop_frames`` unless ``hop_frames`` is given (the engine passes its configured one, so its
+    smoothing times and the classifier agree). The network runs as an
     :class:`InferenceCNN` built from ``model`` here (batch norms folded, oneDNN on a CPU), so
     later changes to ``model``'s weights need a new stream.
     """
 
-    def __init__(self, model: SoundCNN, floor: float, device: torch.device) -> None:
+    def __init__(self, model: SoundCNN, floor: float, device: torch.device,
+                 hop_frames: int | None = None) -> None:
         cfg = model.config
+        self.hop_frames = cfg.hop_frames if hop_frames is None else int(hop_frames)
+        if self.hop_frames < 1:
+            raise ValueError(f"hop_frames must be at least 1, got {self.hop_frames}")
         self.model = model.to(device).eval()
         self.device = device
         self._net = InferenceCNN(self.model, device)
@@ -35,7 +41,7 @@ class StreamingClassifier:
 
     def push(self, frames: np.ndarray) -> list[np.ndarray]:
         """Feed ``[n, n_mels]`` frames; returns one ``[n_labels]`` vector per completed hop."""
-        hop = self.model.config.hop_frames
+        hop = self.hop_frames
         out = []
         for frame in frames:
             self._window[:, :-1] = self._window[:, 1:]  # shift in place: no allocation per hop

@@ -50,7 +50,8 @@ def bench_hearing(config: EngineConfig, model: SoundCNN | None = None) -> dict[s
     hop = (0.1 * rng.standard_normal(config.features.hop_length)).astype(np.float32)
     features = median_ms(lambda: mel.push(hop), repeats=2000, warmup=50)
     model = (model if model is not None else SoundCNN(config.classifier)).eval()
-    stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"))
+    stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"),
+                                 config.classifier.hop_frames)
     window = rng.standard_normal((model.config.n_mels, model.config.window_frames))
     window32 = window.astype(np.float32)
     batch = torch.from_numpy(window32)[None, None]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,11 +81,26 @@ def load_sound_model(config: EngineConfig, warnings: list[str]) -> SoundCNN:
     path = Path(config.paths.sound_classifier) if config.paths.sound_classifier else (
         priors_dir() / SHIPPED_SOUND_CLASSIFIER)
     if config.paths.sound_classifier or path.is_file():
-        return SoundCNN.from_checkpoint(path)
+        return checked_sound_model(SoundCNN.from_checkpoint(path), config, path)
     warnings.append("no trained sound classifier is shipped yet: using a seeded random one")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.dream.seed)
         return SoundCNN(config.classifier).eval()
+
+
+def checked_sound_model(model: SoundCNN, config: EngineConfig, path: Path) -> SoundCNN:
+    """``model``, if it was trained on the log-mel ``config.features`` computes; else an error
+    naming the key (a classifier fed other features hears nothing it learned)."""
+    if model.config.n_mels != config.features.n_mels:
+        raise DreamengineError(f"features.n_mels is {config.features.n_mels} but the sound "
+                               f"classifier {path} takes {model.config.n_mels} bands")
+    trained = model.meta.get("mel")
+    now = dataclasses.asdict(config.features)
+    for key, value in (trained.items() if isinstance(trained, dict) else ()):
+        if key in now and not math.isclose(float(now[key]), float(value)):
+            raise DreamengineError(f"features.{key} is {now[key]} but the sound classifier {path} "
+                                   f"was trained with {value}; set it back or train one for it")
+    return model
 
 
 def load_image_prior(config: EngineConfig, device: torch.device,

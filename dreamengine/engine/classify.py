@@ -18,7 +18,7 @@ import torch
 from dreamengine.audio.file import AudioReader
 from dreamengine.classifier import SoundCNN, StreamingClassifier, clip_probs
 from dreamengine.engine.config import EngineConfig
-from dreamengine.features import StreamingLogMel
+from dreamengine.features import MelConfig, StreamingLogMel
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ def classify_file(path: Path, config: EngineConfig, model: SoundCNN,
     it cannot be read."""
     reader = AudioReader(path, config.audio.sr)
     mel = StreamingLogMel(config.features)
-    stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"))
+    stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"),
+                                 config.classifier.hop_frames)
     vectors: list[np.ndarray] = []
     n_frames, heard, duration = 0, 0, reader.duration
     try:
@@ -51,11 +52,21 @@ def classify_file(path: Path, config: EngineConfig, model: SoundCNN,
         reader.close()
     if not vectors:  # shorter than one hop: classify what there is
         vectors = [stream.classify(stream.window)]
-    hop_s = config.features.hop_length / config.features.sr
-    first = config.classifier.hop_frames if n_frames >= config.classifier.hop_frames else 0
-    times = (first + np.arange(len(vectors)) * config.classifier.hop_frames) * hop_s
-    times = times + config.features.n_fft / config.features.sr  # a frame ends n_fft after it starts
-    window_probs = np.stack(vectors)
-    labels = model.config.labels
-    return ClipProbs(labels, clip_probs(window_probs, labels), times.astype(np.float32),
+    window_probs, labels = np.stack(vectors), model.config.labels
+    return ClipProbs(labels, clip_probs(window_probs, labels),
+                     window_end_times(len(vectors), n_frames, stream.hop_frames, config.features),
                      window_probs)
+
+
+def window_end_times(n_vectors: int, n_frames: int, hop_frames: int,
+                     mel: MelConfig) -> np.ndarray:
+    """``[n_vectors]`` s: when the newest sample of each classified window was heard.
+
+    Frame ``j`` spans samples ``[j·hop_length, j·hop_length + n_fft)``; the ``k``-th vector is
+    classified after frame ``(k + 1)·hop_frames − 1`` (or after the last frame of a clip shorter
+    than one hop, its only vector)."""
+    if n_frames >= hop_frames:
+        last_frame = (np.arange(n_vectors) + 1) * hop_frames - 1
+    else:
+        last_frame = np.full(n_vectors, max(n_frames - 1, 0))
+    return ((last_frame * mel.hop_length + mel.n_fft) / mel.sr).astype(np.float32)

@@ -35,6 +35,15 @@ def level_db(samples: np.ndarray) -> float | None:
     return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
 
 
+def finite(samples: np.ndarray) -> np.ndarray:
+    """``samples`` with NaN and ±inf heard as silence: one such sample (a broken float file, a
+    driver glitch) would otherwise stay in every running value — the smoothed probabilities,
+    the loudness peak — for the rest of the show."""
+    if np.isfinite(samples).all():
+        return samples
+    return np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
+
+
 class Hearing:
     """The slow and fast paths of one audio source, advanced by :meth:`until`."""
 
@@ -44,16 +53,16 @@ class Hearing:
         self.dynamics = Dynamics(config.dynamics, config.features)
         self.drive = Drive()
         self.classifier = StreamingClassifier(models.sound, config.features.log_floor,
-                                              torch.device("cpu"))
+                                              torch.device("cpu"), config.classifier.hop_frames)
         self.selector = Selector(config.selection, models.sound.config.labels, models.class_map,
                                  seed=config.dream.seed)
-        self.hop_s = config.classifier.hop_frames * config.features.hop_length / config.features.sr
+        self.hop_s = self.classifier.hop_frames * config.features.hop_length / config.features.sr
         self.selection = Selection(np.zeros(len(self.selector.labels), np.float32))
         self.heard = np.zeros(0, np.float32)  # the samples the last ``until`` read
 
     def until(self, t: float, timer: StageTimer) -> Selection:
         """Hear everything up to ``t``; the new samples stay in :attr:`heard`."""
-        self.heard = self.source.read_until(t)
+        self.heard = finite(self.source.read_until(t))
         with timer.stage("features"):
             frames = self.mel.push(self.heard)
             self.drive = self.dynamics.push(frames)

@@ -150,7 +150,9 @@ def onset_latency_ms(model: SoundCNN, frames: np.ndarray, label: str) -> float:
     """Stream 1 s of silence then the clip; ms from onset until the smoothed prob passes 0.5.
 
     Smoothing is the engine's selection stage with its defaults (``SelectionConfig()``: attack,
-    release and confirmation). Returns ``inf`` when the clip ends first.
+    release and confirmation). A window is timed when its newest frame ends, ``n_fft`` after
+    that frame starts (as ``bench_hearing.py`` times it on the audio clock). Returns ``inf``
+    when the clip ends first.
     """
     lead = 99  # frames of silence, a multiple of hop_frames
     silence = np.full((lead, MEL.n_mels), math.log(MEL.log_floor), np.float32)
@@ -160,9 +162,9 @@ def onset_latency_ms(model: SoundCNN, frames: np.ndarray, label: str) -> float:
     index = model.config.labels.index(label)
     for k, p in enumerate(probs):
         smoothed = selector.update(p, hop_s).probs[index]
-        t_ms = ((k + 1) * model.config.hop_frames - lead) * 10.0
-        if t_ms > 0 and smoothed > 0.5:
-            return t_ms
+        newest = (k + 1) * model.config.hop_frames - 1 - lead  # the clip's frame, from 0
+        if newest >= 0 and smoothed > 0.5:
+            return 1e3 * (newest * MEL.hop_length + MEL.n_fft) / MEL.sr
     return math.inf
 
 

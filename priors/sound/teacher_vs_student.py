@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -170,11 +171,13 @@ def main() -> None:
     real = [i for i, r in enumerate(rows) if r["split"] == "val" and r["real"]]
     held = [i for i, r in enumerate(rows) if r["split"] == "music_heldout"]
     models = args.model or [Path("priors/sound/classifier.pt")]
+    names = ["student"] + [m.stem for m in models[1:]]  # the report's keys
+    if len({*names, "teacher"}) != len(names) + 1:
+        sys.exit(f"--model files need distinct names, none of them 'student' or 'teacher': {names}")
     clip: dict[str, dict] = {}
-    for k, path in enumerate(models):
+    for name, path in zip(names, models, strict=True):
         student = SoundCNN.from_checkpoint(path).eval()
-        clip["student" if k == 0 else path.stem] = student_clip_probs(student, args.data, rows,
-                                                                      real + held)
+        clip[name] = student_clip_probs(student, args.data, rows, real + held)
     clip["teacher"] = teacher_clip_probs(args.data, rows, real + held, args.out)
     truth = [scene_of(rows[i]["labels"]) for i in real]
     report = {

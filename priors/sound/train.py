@@ -539,5 +539,5 @@ if __name__ == "__main__":
             "init": str(ARGS.init) if ARGS.init else None,
             "mel": dataclasses.asdict(MEL),
             "data": data_summary(rows), "figures": figures, "val_history": last["history"]}
-    torch.save(shipped.checkpoint(meta), ARGS.out)
+    save_checkpoint(shipped.checkpoint(meta), ARGS.out)  # atomic: the shipped file is never half
     print(json.dumps(figures, indent=1), flush=True)
