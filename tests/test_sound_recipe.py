@@ -251,3 +251,22 @@ def test_onset_latency_is_timed_when_the_newest_frame_ends(monkeypatch: pytest.M
     first = 1e3 * ((hop - 1) * evaluate.MEL.hop_length + evaluate.MEL.n_fft) / evaluate.MEL.sr
     step = 1e3 * hop * evaluate.MEL.hop_length / evaluate.MEL.sr
     assert first <= ms < 500 and (ms - first) / step == pytest.approx(round((ms - first) / step))
+
+
+def test_a_resumed_run_keeps_the_score_of_a_best_checkpoint_newer_than_its_state(
+        sampler, tmp_path: Path) -> None:
+    import torch
+
+    from dreamengine.checkpoint import save_checkpoint
+    from dreamengine.classifier import ClassifierConfig, SoundCNN
+
+    train, _ = sampler
+    model = SoundCNN(ClassifierConfig(width=4))
+    opt = torch.optim.AdamW(model.parameters())
+    state = {"step": 10, "elapsed_s": 5.0, "best_score": 0.5, "history": []}
+    save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state},
+                    tmp_path / "last.pt")
+    assert train.resume(tmp_path, model, opt)["best_score"] == 0.5
+    save_checkpoint(model.checkpoint({"step": 12, "score": 0.7}), tmp_path / "best.pt")
+    assert train.resume(tmp_path, model, opt)["best_score"] == 0.7  # written after last.pt
+    assert train.resume(tmp_path / "fresh", model, opt)["step"] == 0

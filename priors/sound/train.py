@@ -391,7 +391,12 @@ def resume(ckpt_dir: Path, model, opt, ema=None) -> dict:
     if ema is not None and "ema" in ckpt:
         ema.load_state_dict(ckpt["ema"])
     print(f"resumed at step {ckpt['state']['step']}", flush=True)
-    return ckpt["state"]
+    state = ckpt["state"]
+    best = ckpt_dir / "best.pt"  # may be newer than last.pt: a better one must beat its score
+    if best.is_file():
+        meta = torch.load(best, map_location="cpu", weights_only=True)["meta"]
+        state["best_score"] = max(state["best_score"], float(meta.get("score", -1.0)))
+    return state
 
 
 def save_training_state(ckpt_dir: Path, model, opt, state: dict, ema=None) -> None:
@@ -423,7 +428,8 @@ def validate(model, rows, feats, state, ckpt_dir: Path, ema=None) -> None:
     print(f"val step {state['step']}: {scores} score {score:.3f}", flush=True)
     if score > state["best_score"]:
         state["best_score"] = score
-        save_checkpoint(model.checkpoint({"step": state["step"], **scores}), ckpt_dir / "best.pt")
+        save_checkpoint(model.checkpoint({"step": state["step"], "score": score, **scores}),
+                        ckpt_dir / "best.pt")
 
 
 def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
@@ -440,6 +446,8 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
             narrow.load_state_dict(weights)
             widened(narrow, model, noise=START_NOISE, seed=ARGS.seed)
         print(f"initialised from {ARGS.init} (width {width} → {model.config.width})", flush=True)
+    elif ARGS.init:
+        print(f"--init {ARGS.init} not used: continuing the run in {ckpt_dir}", flush=True)
     ema = weight_average(model, ARGS.ema)
     state = resume(ckpt_dir, model, opt, ema)
     if state["elapsed_s"] < ARGS.minutes * 60:
