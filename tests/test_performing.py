@@ -105,6 +105,27 @@ def test_osc_sets_queries_and_survives_garbage(tmp_path: Path) -> None:
         server.close()
 
 
+def test_no_client_can_end_the_show_or_flood_its_console(tmp_path: Path) -> None:
+    said: list[str] = []
+    con = console(tmp_path, said)
+    me = ("127.0.0.1", 9)
+    for port in (70000, -1, 0):
+        con.osc("/dreamengine/subscribe", (port,), me, 0.0)
+    assert con.subscribers == set() and con.ignored == 3
+    for port in range(1, 40):
+        con.osc("/dreamengine/subscribe", (port,), me, 0.0)
+    assert len(con.subscribers) == 32  # the rest refused
+    server = OscServer("127.0.0.1", 0)
+    try:
+        server.send(("127.0.0.1", 70000), "/dreamengine/x", 1.0)  # an unusable address: ignored
+    finally:
+        server.close()
+    said.clear()
+    for k in range(200):  # a fader sweeping out-of-range values: a new complaint each time
+        con.osc("/dreamengine/sampler/eps2", (100.0 + k,), me, 1.0)
+    assert 1 <= len(said) <= 10 and con.ignored == 3 + 7 + 200
+
+
 def test_osc_port_in_use_is_a_clear_error() -> None:
     server = OscServer("127.0.0.1", 0)
     try:

@@ -24,6 +24,8 @@ from dreamengine.controls.presets import PresetFade, preset_path, read_preset, s
 from dreamengine.errors import DreamengineError
 
 QUIET_S = 5.0
+MAX_SAID = 10  # complaints said per QUIET_S at most
+MAX_SUBSCRIBERS = 32  # OSC clients told of every change
 Address = tuple[str, int]
 Fields = dict[str, str]  # an address's wildcard segments by name
 Args = tuple[Any, ...]
@@ -45,6 +47,7 @@ class Console:
         self.subscribers: set[Address] = set()
         self.ignored = 0  # messages ignored as malformed or out of range
         self._last_said: dict[str, float] = {}
+        self._window_start, self._said, self._unsaid = -QUIET_S, 0, 0  # see _complain
 
     # --- inputs ------------------------------------------------------------------------------
 
@@ -105,6 +108,10 @@ class Console:
 
     def on_subscribe(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
         port = _one(args, int, "a port") if args else sender[1]
+        if not 0 < port < 65536:
+            raise ControlError(f"expected a port from 1 to 65535, got {port}")
+        if (sender[0], port) not in self.subscribers and len(self.subscribers) >= MAX_SUBSCRIBERS:
+            raise ControlError(f"already {MAX_SUBSCRIBERS} subscribers")
         self.subscribers.add((sender[0], port))
 
     def on_unsubscribe(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
@@ -190,12 +197,29 @@ class Console:
             return fn()
         except (ControlError, DreamengineError, ValueError, TypeError) as exc:
             self.ignored += 1
-            message = f"ignored {what}: {exc}"
-            now = time.monotonic()
-            if now - self._last_said.get(message, -QUIET_S) >= QUIET_S:
-                self._last_said[message] = now
-                self.say(message)
+            self._complain(f"ignored {what}: {exc}")
             return None
+
+
+    def _complain(self, message: str) -> None:
+        """Say ``message`` unless it was said within ``QUIET_S``, and at most ``MAX_SAID``
+        complaints per ``QUIET_S`` in all (a fader sweeping bad values makes a new message per
+        value); how many went unsaid is told when the next window opens."""
+        now = time.monotonic()
+        if now - self._last_said.get(message, -QUIET_S) < QUIET_S:
+            return
+        if now - self._window_start >= QUIET_S:
+            if self._unsaid:
+                self.say(f"… and {self._unsaid} more ignored messages not shown")
+            self._window_start, self._said, self._unsaid = now, 0, 0
+        if self._said >= MAX_SAID:
+            self._unsaid += 1
+            return
+        if len(self._last_said) > 512:  # random addresses must not grow it without end
+            self._last_said.clear()
+        self._last_said[message] = now
+        self._said += 1
+        self.say(message)
 
 
 def _one(args: tuple[Any, ...], kinds: Any, what: str) -> Any:

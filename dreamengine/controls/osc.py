@@ -79,8 +79,9 @@ class OscServer:
             return [self._inbox.popleft() for _ in range(n)]
 
     def send(self, to: Address, address: str, *args: Any) -> None:
-        """One OSC message to ``to``; a send that fails is ignored (UDP, the client may be gone)."""
-        with contextlib.suppress(OSError):
+        """One OSC message to ``to``; a send that fails is ignored (UDP, the client may be gone,
+        its address may be unusable)."""
+        with contextlib.suppress(OSError, OverflowError, ValueError):
             self._sock.sendto(build(address, args), to)
 
     def close(self) -> None:
