@@ -104,7 +104,21 @@ class EngineConfig:
         class_weights(self.selection.weights)  # a malformed item raises, naming it
         if self.features.fmax > self.features.sr / 2:
             raise DreamengineError("features.fmax must not exceed features.sr / 2")
+        self._check_counts()
         return self
+
+    def _check_counts(self) -> None:
+        """Counts and periods with no live control; a bad one would hang or crash a run later
+        (no queue slot for a frame, a zlib level that fails every frame)."""
+        for key, value, low, high in (
+                ("recording.png_level", self.recording.png_level, 0, 9),
+                ("recording.encoder_threads", self.recording.encoder_threads, 1, 64),
+                ("recording.max_pending", self.recording.max_pending, 1, 4096),
+                ("recording.snapshot_s", self.recording.snapshot_s, 0.1, 3600.0),
+                ("classifier.hop_frames", self.classifier.hop_frames, 1, 100),
+                ("dream.torch_threads", self.dream.torch_threads, 1, 256)):
+            if not low <= value <= high:
+                raise DreamengineError(f"{key} must be within {low}..{high}, got {value}")
 
 
 def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> EngineConfig:
