@@ -280,3 +280,20 @@ def test_a_bad_sample_is_heard_as_silence_and_sticks_nowhere() -> None:
     assert np.isfinite(selection.probs).all() and selection.probs.max() > 0
     assert all(np.isfinite(v) for v in dataclasses.astuple(hearing.drive))
     assert hearing.drive.level > 0  # the tone is still heard around the bad samples
+
+
+def test_a_fullscreen_toggle_that_fails_is_said_and_the_show_goes_on() -> None:
+    from types import SimpleNamespace
+
+    from dreamengine.engine.live import _Loop
+    from dreamengine.errors import DreamengineError
+
+    class Unplugged:
+        def toggle_fullscreen(self) -> None:
+            raise DreamengineError("no monitor 2; monitors are 0: HDMI-1")
+
+    said: list[str] = []
+    loop = SimpleNamespace(surface=SimpleNamespace(window=Unplugged()), say=said.append,
+                           running=True)
+    _Loop._act(loop, "fullscreen")  # type: ignore[arg-type]
+    assert loop.running and said == ["fullscreen: no monitor 2; monitors are 0: HDMI-1"]

@@ -44,6 +44,7 @@ from dreamengine.engine.pipeline import Listening, Pipeline, RunningDream
 from dreamengine.engine.show import Show
 from dreamengine.engine.stats import StatsLog, memory
 from dreamengine.engine.surface import LiveRequest, Surface
+from dreamengine.errors import DreamengineError
 from dreamengine.recording import RecordingSummary, SessionRecorder
 from dreamengine.recording.camera import VirtualCamera
 from dreamengine.render import Renderer
@@ -249,7 +250,10 @@ class _Loop:
         if action == "quit":
             self.running = False
         elif action == "fullscreen" and self.surface.window is not None:
-            self.surface.window.toggle_fullscreen()
+            try:  # the monitor may be gone (unplugged, a wrong --monitor): the show goes on
+                self.surface.window.toggle_fullscreen()
+            except DreamengineError as exc:
+                self.say(f"fullscreen: {exc}")
         elif action == "record" and self.show.recorder is not None:
             self.recording = not self.recording
             self.say(f"recording {'on' if self.recording else 'paused'}")

@@ -70,6 +70,8 @@ class Window:
     @staticmethod
     def _mode_size(monitor: Any) -> tuple[int, int]:
         mode = glfw.get_video_mode(monitor)
+        if mode is None:  # unplugged between the listing and now
+            raise DreamengineError(f"monitor {glfw.get_monitor_name(monitor)} reports no mode")
         return mode.size.width, mode.size.height
 
     def _on_key(self, _window: object, key: int, scancode: int, action: int, mods: int) -> None:
