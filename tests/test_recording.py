@@ -172,6 +172,25 @@ def test_offline_recording_fails_loudly_when_the_disk_fills(
         rec.close()
 
 
+def test_an_offline_frame_that_failed_while_nobody_waited_still_fails_the_render(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    disk_fills_after(1, monkeypatch)
+    rec = SessionRecorder(tmp_path / "s", RecordingConfig(), {"latent_dim": 4}, live=False)
+    with pytest.raises(DreamengineError, match="No space left"):
+        for i in range(3):
+            rec.frame({"index": i, "t": 0.0}, np.zeros((4, 4, 3), np.uint8))
+            rec._writer._pool.submit(lambda: None).result()  # the failed PNG finishes unseen
+    monkeypatch.undo()
+    disk_fills_after(1, monkeypatch)
+    rec = SessionRecorder(tmp_path / "t", RecordingConfig(), {"latent_dim": 4}, live=False)
+    rec.frame({"index": 0, "t": 0.0}, np.zeros((4, 4, 3), np.uint8))
+    rec.frame({"index": 1, "t": 0.0}, np.zeros((4, 4, 3), np.uint8))  # the last one fails
+    rec._writer._pool.submit(lambda: None).result()
+    rec._writer._futures.clear()  # as if every future had been let go of
+    with pytest.raises(DreamengineError, match="No space left"):
+        rec.close()
+
+
 def test_session_files_read_back(tmp_path: Path) -> None:
     rec = SessionRecorder(tmp_path, RecordingConfig(), {"latent_dim": 3, "size": [4, 4]},
                           live=False)

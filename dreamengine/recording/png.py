@@ -109,3 +109,5 @@ class PngSequenceWriter:
         futures, self._futures = self._futures, []
         for future in futures:
             future.result()
+        if self.block and self.error is not None:  # a failed frame already let go of
+            raise self.error

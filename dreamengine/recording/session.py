@@ -115,6 +115,9 @@ class SessionRecorder:
         (a frame whose PNG could not be written is logged with ``file`` null); returns the
         file name it will have."""
         if self.stopped is None and self._writer.error is not None:
+            if not self.live:  # offline rendering raises: a render with holes is no render
+                raise DreamengineError(f"cannot write frames to {self.out_dir}: "
+                                       f"{self._writer.error}")
             self._log_frames(wait=True)
             self._stop(self._writer.error)
         name, future = None, None
