@@ -24,6 +24,7 @@ from dreamengine.controls.presets import PresetFade, preset_path, read_preset, s
 from dreamengine.errors import DreamengineError
 
 QUIET_S = 5.0
+MAX_FADE_S = 600.0  # s, the longest preset fade a client may ask for
 MAX_SAID = 10  # complaints said per QUIET_S at most
 MAX_SUBSCRIBERS = 32  # OSC clients told of every change
 Address = tuple[str, int]
@@ -123,6 +124,8 @@ class Console:
     def on_preset_load(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
         name = str(_one(args[:1], str, "a preset name"))
         fade = float(_one(args[1:], (int, float), "a fade in seconds")) if len(args) > 1 else None
+        if fade is not None and not 0 <= fade <= MAX_FADE_S:  # inf would hold the controls
+            raise ControlError(f"expected a fade from 0 to {MAX_FADE_S:g} s, got {fade}")
         self.load_preset(name, t, fade)
 
     def on_midi_learn(self, fields: Fields, args: Args, sender: Address, t: float) -> None:

@@ -194,8 +194,8 @@ def class_weights(items: tuple[str, ...] | list[str], bare: float | None = None
             factor = float(value) if sep else (bare if bare is not None else -1.0)
         except ValueError:
             factor = -1.0
-        if not name or not factor >= 0:
-            raise ValueError(f"class weight {item!r}: the factor must be a number >= 0 "
+        if not name or not 0 <= factor < math.inf:
+            raise ValueError(f"class weight {item!r}: the factor must be a finite number >= 0 "
                              "('label:factor')")
         out[name.strip()] = factor
     return out
