@@ -228,6 +228,11 @@ def test_midi_learn_scale_save_and_load(tmp_path: Path) -> None:
         MidiMap.load(tmp_path / "bad.toml")
     with pytest.raises(ControlError):
         con.midi_map.learn("sampler.warp")
+    for bad in ('preset.a"b', "preset.calm\n[x]", "preset.", "preset.../up"):
+        with pytest.raises(ControlError):  # it would be written into the TOML map
+            con.midi_map.learn(bad)
+    with pytest.raises(ControlError):
+        preset_path(tmp_path, "calm\n")
 
 
 def test_midi_pads_trigger_actions_and_presets_once_per_press(tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dreamengine.config import read_toml
+from dreamengine.config import read_toml, toml_value
 from dreamengine.controls.bus import ACTIONS, CLASS_CONTROLS, PARAMS, ControlError, Param
+from dreamengine.controls.presets import is_preset_name
 from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes
 
@@ -28,7 +29,7 @@ BUTTON_ACTIONS = tuple(a for a in ACTIONS if a != "quit")  # a stray pad must no
 def is_button(name: str) -> bool:
     """Controls a pad triggers on press (rather than a knob sweeping): the actions and
     ``preset.NAME`` (recall that preset)."""
-    return name in BUTTON_ACTIONS or (name.startswith("preset.") and len(name) > 7)
+    return name in BUTTON_ACTIONS or (name.startswith("preset.") and is_preset_name(name[7:]))
 
 
 def check_control(name: str) -> None:
@@ -85,7 +86,8 @@ class MidiMap:
     def save(self, path: Path) -> None:
         lines = ["# dreamengine MIDI map: [[cc]] channel (1-16), controller (0-127), control"]
         for (ch, cc), name in sorted(self.bindings.items()):
-            lines.append(f'\n[[cc]]\nchannel = {ch}\ncontroller = {cc}\ncontrol = "{name}"')
+            lines.append(f"\n[[cc]]\nchannel = {ch}\ncontroller = {cc}\n"
+                         f"control = {toml_value(name)}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))

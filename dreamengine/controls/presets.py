@@ -21,7 +21,7 @@ from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes
 
 LISTS = ("selection.weights", "selection.pins", "selection.mutes")
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # whole names (``$`` let "a\n" in)
 
 
 def presets_dir() -> Path:
@@ -30,8 +30,13 @@ def presets_dir() -> Path:
     return Path(base) / "dreamengine" / "presets"
 
 
+def is_preset_name(name: str) -> bool:
+    """Letters, digits, ``_``, ``-``, ``.``; no path, no quote, no line break, no ``.toml``."""
+    return NAME.fullmatch(name) is not None and not name.endswith(".toml")
+
+
 def preset_path(folder: Path, name: str) -> Path:
-    if not NAME.match(name) or name.endswith(".toml"):
+    if not is_preset_name(name):
         raise ControlError(f"preset name {name!r}: use letters, digits, '_', '-' or '.'")
     return folder / f"{name}.toml"
 
