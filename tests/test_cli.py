@@ -152,6 +152,19 @@ def test_replay_reproduces_a_render_exactly_and_rescales(clip: Path, tmp_path: P
     proc = run_cli("replay", broken, "--out", tmp_path / "b2", "--quiet")
     assert proc.returncode == 2 and "lacks 'size'" in proc.stderr
     assert "Traceback" not in proc.stderr
+    lines = [json.loads(x) for x in (session / "frames.jsonl").read_text().splitlines()]
+    for line in lines:  # a later version's extra knob: replayed with what this one knows
+        line["render"]["future_knob"] = 1.0
+    newer = tmp_path / "newer"
+    shutil.copytree(session, newer)
+    (newer / "frames.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    proc = run_cli("replay", newer, "--out", tmp_path / "b3", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    lines[0]["render"]["drift"] = 5  # not a pair
+    (newer / "frames.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    proc = run_cli("replay", newer, "--out", tmp_path / "b4", "--quiet")
+    assert proc.returncode == 2 and "cannot be replayed" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_replay_of_a_folder_that_is_no_session(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ are the same show, resampled.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,14 @@ class ReplaySummary:
 def frame_params_from(render: Mapping[str, Any]) -> FrameParams:
     raw = dict(render)
     raw["drift"] = tuple(raw["drift"])
-    return FrameParams(**raw)
+    return known_fields(FrameParams, raw)
+
+
+def known_fields(cls: Any, raw: Mapping[str, Any]) -> Any:
+    """``cls(**raw)`` without the keys ``cls`` does not have: a session recorded by a later
+    version replays with what this one knows (missing keys take their defaults)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in raw.items() if k in names})
 
 
 class Recorded:
@@ -86,6 +94,8 @@ def replay_session(session: Path, out_dir: Path, size: tuple[int, int] | None,
         return _replay(session, out_dir, size, progress)
     except KeyError as exc:
         raise DreamengineError(f"session {session} is incomplete: a record lacks {exc}") from None
+    except (TypeError, ValueError) as exc:  # a field of the wrong kind, a hand-edited file
+        raise DreamengineError(f"session {session} cannot be replayed: {exc}") from None
 
 
 def _replay(session: Path, out_dir: Path, size: tuple[int, int] | None,
@@ -132,7 +142,7 @@ def _keyframe_again(dream: Dream, record: dict[str, Any],
         if "seed" in record:
             dream.continue_at(int(record["seed"]), int(record["step"]) + 1)
         return dream.image(), latents[int(record["latent_row"])]
-    dream.params = SamplerConfig(**record["sampler"])
+    dream.params = known_fields(SamplerConfig, record["sampler"])
     dream.continue_at(int(record["seed"]), int(record["step"]))
     key = dream.keyframe(record.get("target", {}), float(record["dt"]),
                          bool(record.get("renewed", False)), bool(record.get("coarse", False)))
