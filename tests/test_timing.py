@@ -30,3 +30,23 @@ def test_timer_memory_is_bounded_and_percentiles_cover_the_whole_run() -> None:
     assert 0.4 < float(np.mean(kept == 10.0)) < 0.6
     summary = timer.summary()["frame"]
     assert summary["n"] == 100_000 and summary["total_ms"] == 1_500_000.0
+
+
+def test_a_render_makes_its_keyframes_on_the_clock_without_drift() -> None:
+    """30 keyframes/s at 60 fps: one every second frame for ten minutes, never two at once
+    (summing 1/30 ten thousand times drifts off the clock's k·dt)."""
+    from types import SimpleNamespace
+
+    from dreamengine.clock import FixedStepClock
+    from dreamengine.engine.pipeline import SteppedDream
+
+    key = SimpleNamespace(image=None, latent=None, step=0, dt=0.0, seed=0, reset=False,
+                          renewed=False, coarse=False)
+    dream = SimpleNamespace(keyframe=lambda target, dt: key)
+    stepped = SteppedDream(dream, 30.0)  # type: ignore[arg-type]
+    inputs = SimpleNamespace(target={}, sampler={})
+    clock, timer, counts = FixedStepClock(1 / 60), StageTimer(), []
+    for _ in range(60 * 600):
+        counts.append(len(stepped.due(clock.now(), inputs, timer)))  # type: ignore[arg-type]
+        clock.tick()
+    assert counts[:4] == [1, 0, 1, 0] and counts[::2] == [1] * 18000 and sum(counts) == 18000

@@ -94,16 +94,16 @@ class SteppedDream:
     def __init__(self, dream: Dream, keyframes_per_s: float) -> None:
         self.dream = dream
         self.interval = 1.0 / keyframes_per_s
-        self.next_t = 0.0
+        self.made = 0  # keyframe k is due at k·interval, counted, not summed (no drift)
 
     def due(self, t: float, inputs: FrameInputs, timer: StageTimer) -> list[ShownKey]:
         shown = []
-        while self.next_t <= t:
+        while (due_t := self.made * self.interval) <= t + 1e-9:  # t is the clock's k·dt
             with timer.stage("dream_keyframe"):
                 key = self.dream.keyframe(inputs.target, self.interval)
             record = keyframe_record(key, inputs.target, inputs.sampler)
-            shown.append(ShownKey(key.image, self.next_t, key.latent, record))
-            self.next_t += self.interval
+            shown.append(ShownKey(key.image, due_t, key.latent, record))
+            self.made += 1
         return shown
 
 
