@@ -111,6 +111,30 @@ def test_video_from_png_sequence(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".v.partial*"))
 
 
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
+def test_video_keeps_the_frames_times_and_only_this_sessions_frames(tmp_path: Path) -> None:
+    """A frame dropped live holds the picture (it does not pull later frames earlier), and a
+    PNG an earlier session left in the folder is not shown."""
+    import subprocess
+
+    writer = PngSequenceWriter(tmp_path, RecordingConfig())
+    writer.submit(0, np.full((16, 16, 3), 0, np.uint8))
+    writer.submit(1, np.full((16, 16, 3), 200, np.uint8))
+    writer.submit(99, np.full((16, 16, 3), 120, np.uint8))  # stale, not in the log
+    writer.close()
+    log = [{"index": 0, "t": 0.0, "file": "frame_000000.png"},
+           {"index": 1, "t": 0.1, "file": None},  # dropped
+           {"index": 2, "t": 0.2, "file": "frame_000001.png"}]
+    (tmp_path / "frames.jsonl").write_text("".join(json.dumps(x) + "\n" for x in log)
+                                           + '{"index": 3, "t"')  # cut off by a crash
+    video = encode_video(tmp_path, 10, tmp_path / "v.mp4")
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(video), "-f", "rawvideo",
+                          "-pix_fmt", "gray", "-"], capture_output=True, check=True).stdout
+    means = np.frombuffer(raw, np.uint8).reshape(-1, 16 * 16).mean(axis=1)
+    assert len(means) == 3 and means[0] < 20 and means[1] < 20 and means[2] > 180
+    assert not list(tmp_path.glob(".frames.ffconcat"))
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (7, 5), (64, 48)])
 def test_png_encoder_round_trips_through_pillow(shape: tuple[int, int]) -> None:
     import io
