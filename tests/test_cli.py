@@ -170,6 +170,8 @@ def test_replay_reproduces_a_render_exactly_and_rescales(clip: Path, tmp_path: P
 def test_replay_of_a_folder_that_is_no_session(tmp_path: Path) -> None:
     proc = run_cli("replay", tmp_path, "--out", tmp_path / "o")
     assert proc.returncode == 2 and "not a recorded session" in proc.stderr
+    proc = run_cli("replay", tmp_path, "--out", tmp_path / ".")
+    assert proc.returncode == 2 and "another folder than the session's own" in proc.stderr
 
 
 def test_classify_prints_one_line_per_file_and_fails_at_the_end(clip: Path,

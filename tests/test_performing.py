@@ -124,10 +124,14 @@ def test_no_client_can_end_the_show_or_flood_its_console(tmp_path: Path) -> None
     for k in range(200):  # a fader sweeping out-of-range values: a new complaint each time
         con.osc("/dreamengine/sampler/eps2", (100.0 + k,), me, 1.0)
     assert 1 <= len(said) <= 10 and con.ignored == 3 + 7 + 200
+    answered = [con.osc("/dreamengine/state", (), me, 1.5) for _ in range(20)]
+    assert sum(bool(r) for r in answered) == 4 and con.ignored == 3 + 7 + 200 + 16
+    con.frame(1.6)
+    assert con.osc("/dreamengine/state", (), me, 1.6)  # a new frame answers again
     con.save_preset("calm")
     for fade in (math.inf, math.nan, -1.0):
         con.osc("/dreamengine/preset/load", ("calm", fade), me, 2.0)
-    assert con.fade is None and con.ignored == 213
+    assert con.fade is None and con.ignored == 229
     from dreamengine.selection.selector import class_weights
 
     with pytest.raises(ValueError, match="finite"):  # --set selection.weights, presets

@@ -25,6 +25,7 @@ from dreamengine.errors import DreamengineError
 
 QUIET_S = 5.0
 MAX_FADE_S = 600.0  # s, the longest preset fade a client may ask for
+MAX_STATES_PER_FRAME = 4  # /state queries answered per frame (each is ~45 replies)
 MAX_SAID = 10  # complaints said per QUIET_S at most
 MAX_SUBSCRIBERS = 32  # OSC clients told of every change
 Address = tuple[str, int]
@@ -49,6 +50,7 @@ class Console:
         self.ignored = 0  # messages ignored as malformed or out of range
         self._last_said: dict[str, float] = {}
         self._window_start, self._said, self._unsaid = -QUIET_S, 0, 0  # see _complain
+        self._states = 0  # state queries answered this frame
 
     # --- inputs ------------------------------------------------------------------------------
 
@@ -105,6 +107,9 @@ class Console:
         return [(sender, address_of(name), (self._osc_value(name),))]
 
     def on_state(self, fields: Fields, args: Args, sender: Address, t: float) -> list[Reply]:
+        self._states += 1  # each answer is every parameter: a flood would stall the frame
+        if self._states > MAX_STATES_PER_FRAME:
+            raise ControlError(f"more than {MAX_STATES_PER_FRAME} state queries in one frame")
         return self.state_replies(sender)
 
     def on_subscribe(self, fields: Fields, args: Args, sender: Address, t: float) -> None:
@@ -178,7 +183,8 @@ class Console:
     # --- per frame ---------------------------------------------------------------------------
 
     def frame(self, t: float) -> None:
-        """Advance a preset recall in progress."""
+        """Advance a preset recall in progress; a new frame's allowance of state queries."""
+        self._states = 0
         if self.fade is not None:
             fade = self.fade
             if not self._guard(lambda: fade.step(t), "preset"):

@@ -90,6 +90,8 @@ def replay_session(session: Path, out_dir: Path, size: tuple[int, int] | None,
                    progress: Callable[[int, int], None] | None = None) -> ReplaySummary:
     """Re-render ``session`` into ``out_dir`` at ``size`` (None: the recorded size); a session
     missing a field it needs is an error naming the session and the field."""
+    if out_dir.resolve() == session.resolve():  # its frames log would be truncated as it is read
+        raise DreamengineError(f"replay {session} into another folder than the session's own")
     try:
         return _replay(session, out_dir, size, progress)
     except KeyError as exc:
