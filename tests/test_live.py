@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -112,6 +113,15 @@ def test_dream_process_serves_like_the_thread_and_comes_back_after_a_crash() -> 
         wait_for(lambda: worker.latest().seq > held.seq + 3, timeout=60)
         # the restarted process carried the settings and the latent over
         assert np.array_equal(worker.latest().keyframe.latent, fresh.h[0].numpy())
+
+        worker._shared.lock.acquire()  # as if the child died in the middle of a copy
+        worker._process.kill()
+        asking = threading.Thread(target=worker.request, args=({"dog": 1.0},), daemon=True)
+        asking.start()
+        asking.join(timeout=2)
+        assert not asking.is_alive()  # the render side did not wait on the dead child's lock
+        wait_for(lambda: worker.request({"dog": 1.0}) or worker.latest().target == {"dog": 1.0},
+                 timeout=60)
     finally:
         worker.stop()
     assert not worker._process.is_alive()

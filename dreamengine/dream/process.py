@@ -151,12 +151,18 @@ class DreamProcess(Commands):
         return self._process.pid if self._process is not None else None
 
     def request(self, target: Mapping[str, float]) -> None:
-        """Replace whatever request is pending with ``target`` (never blocks for long: the
-        lock is only ever held for a copy of a few hundred bytes)."""
+        """Replace whatever request is pending with ``target``. Waits at most 2 ms: a child
+        mid-copy (or one that died holding the lock, replaced here by :meth:`_watch`) leaves
+        this frame's request unsent, and the next frame sends the newest again."""
         vector = request_vector(target, self._shared.labels, self._report)
-        with self._shared.lock:
+        self._watch()
+        if not self._shared.lock.acquire(timeout=0.002):
+            return
+        try:
             self._a["target"][...] = vector
             self._shared.target_seq.value += 1
+        finally:
+            self._shared.lock.release()
 
     def _command(self, name: str, value: object) -> None:
         # Kept here too, so that a restarted process starts from the current settings.
