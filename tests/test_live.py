@@ -211,6 +211,25 @@ def test_headless_live_records_a_session(clip: Path, tmp_path: Path, gl_ctx) -> 
     assert heard.samplerate == 16000 and 0.9 < heard.duration < 1.5
 
 
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
+def test_a_camera_that_fails_says_why_once_and_closes_at_once(tmp_path: Path) -> None:
+    from dreamengine.recording.camera import VirtualCamera
+
+    not_a_camera = tmp_path / "video0"  # a plain file: ffmpeg cannot open it as v4l2
+    not_a_camera.write_bytes(b"")
+    cam = VirtualCamera(not_a_camera, (8, 8), 10)
+    said = []
+    deadline = time.monotonic() + 20
+    while not said and time.monotonic() < deadline:
+        cam.submit(np.zeros((8, 8, 3), np.uint8))
+        time.sleep(0.05)
+        said += [e for e in [cam.take_error()] if e]
+    assert said and str(not_a_camera) in said[0] and cam.take_error() is None
+    t0 = time.monotonic()
+    cam.close()
+    assert time.monotonic() - t0 < 5
+
+
 @pytest.mark.skipif(not loopback_devices(), reason="no v4l2loopback device on this machine")
 def test_virtual_camera_accepts_frames() -> None:
     from dreamengine.recording.camera import VirtualCamera

@@ -210,6 +210,8 @@ class _Loop:
             self.surface.window.present(self.show.renderer.output)
         if self.camera is not None and self.pipeline.rgb is not None:
             self.camera.submit(self.pipeline.rgb)
+            if (stopped := self.camera.take_error()) is not None:
+                self.say(f"warning: {stopped}")
         self._say_once_stopped()
         self._say_source_messages()
         self._say_worker_messages()

@@ -8,8 +8,10 @@ drops frames (counted) instead of slowing the show.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -41,7 +43,10 @@ class VirtualCamera:
         self.dropped = 0
         self.sent = 0
         self.error: str | None = None
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        # ffmpeg's messages to a file: a pipe nobody reads fills and stalls it mid-show
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._errors)
+        self._said_error = False
         self._slot: np.ndarray | None = None
         self._cond = threading.Condition()
         self._closed = False
@@ -68,18 +73,41 @@ class VirtualCamera:
             try:
                 self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
                 self.sent += 1
-            except (BrokenPipeError, OSError) as exc:
-                self.error = f"virtual camera {self.device} stopped: {exc}"
+            except (BrokenPipeError, OSError, ValueError) as exc:
+                self.error = f"virtual camera {self.device} stopped: {self._last_message(exc)}"
                 return
+
+    def _last_message(self, exc: Exception) -> str:
+        """ffmpeg's last line, else the write's error."""
+        with contextlib.suppress(OSError, ValueError):
+            self._proc.wait(timeout=1)
+            self._errors.seek(0)
+            lines = self._errors.read().decode(errors="replace").strip().splitlines()
+            if lines:
+                return lines[-1]
+        return str(exc)
+
+    def take_error(self) -> str | None:
+        """The reason the camera stopped, once (None while it runs, and after it was said)."""
+        if self.error is None or self._said_error:
+            return None
+        self._said_error = True
+        return self.error
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
             self._cond.notify()
         self._thread.join(timeout=2)
-        if self._proc.stdin:
-            self._proc.stdin.close()
+        if self._thread.is_alive():  # stuck in a write ffmpeg does not read: end it first
+            self._proc.kill()
+            self._thread.join(timeout=2)
+        with contextlib.suppress(OSError, ValueError):
+            if self._proc.stdin:
+                self._proc.stdin.close()
         try:
             self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self._proc.kill()
+            self._proc.wait()
+        self._errors.close()
