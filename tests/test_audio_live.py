@@ -46,7 +46,7 @@ def test_live_resampling_is_the_file_paths_whatever_the_blocks(from_sr: int, to_
     however the stream is cut, and only half a filter behind the input."""
     from scipy.signal import resample_poly
 
-    from dreamengine.audio.live import StreamResampler
+    from dreamengine.audio.resample import StreamResampler
 
     x = np.random.default_rng(0).standard_normal(from_sr).astype(np.float32)  # 1 s of noise
     r = StreamResampler(from_sr, to_sr)
@@ -60,7 +60,7 @@ def test_live_resampling_is_the_file_paths_whatever_the_blocks(from_sr: int, to_
 
 
 def test_live_resampling_keeps_the_top_band_and_stops_what_would_fold_into_it() -> None:
-    from dreamengine.audio.live import StreamResampler
+    from dreamengine.audio.resample import StreamResampler
 
     def gain_db(f: float) -> float:
         t = np.arange(48000 * 2) / 48000

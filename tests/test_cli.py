@@ -214,7 +214,7 @@ def test_sample_writes_pngs_and_log_lines(tmp_path: Path) -> None:
     bad = run_cli("sample", "--class", "wolf", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "unknown class 'wolf'" in bad.stderr
     bad = run_cli("sample", "--class", "dog:loud", "--out", tmp_path / "x")
-    assert bad.returncode == 2 and "must be a number" in bad.stderr
+    assert bad.returncode == 2 and "must be a finite number" in bad.stderr
 
 
 def test_sample_through_your_own_torchvision_weights(tmp_path: Path) -> None:

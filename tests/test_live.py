@@ -321,8 +321,11 @@ def test_a_fullscreen_toggle_that_fails_is_said_and_the_show_goes_on() -> None:
         def toggle_fullscreen(self) -> None:
             raise DreamengineError("no monitor 2; monitors are 0: HDMI-1")
 
+    from dreamengine.engine.surface import Surface
+
+    surface = object.__new__(Surface)  # a window without a display
+    surface.window = Unplugged()
     said: list[str] = []
-    loop = SimpleNamespace(surface=SimpleNamespace(window=Unplugged()), say=said.append,
-                           running=True)
+    loop = SimpleNamespace(surface=surface, say=said.append, running=True)
     _Loop._act(loop, "fullscreen")  # type: ignore[arg-type]
     assert loop.running and said == ["fullscreen: no monitor 2; monitors are 0: HDMI-1"]

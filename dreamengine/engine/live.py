@@ -44,7 +44,6 @@ from dreamengine.engine.pipeline import Listening, Pipeline, RunningDream
 from dreamengine.engine.show import Show
 from dreamengine.engine.stats import StatsLog, memory
 from dreamengine.engine.surface import LiveRequest, Surface
-from dreamengine.errors import DreamengineError
 from dreamengine.recording import RecordingSummary, SessionRecorder
 from dreamengine.recording.camera import VirtualCamera
 from dreamengine.render import Renderer
@@ -210,8 +209,6 @@ class _Loop:
             self.surface.window.present(self.show.renderer.output)
         if self.camera is not None and self.pipeline.rgb is not None:
             self.camera.submit(self.pipeline.rgb)
-            if (stopped := self.camera.take_error()) is not None:
-                self.say(f"warning: {stopped}")
         self._say_once_stopped()
         self._say_source_messages()
         self._say_worker_messages()
@@ -251,11 +248,8 @@ class _Loop:
     def _act(self, action: str) -> None:
         if action == "quit":
             self.running = False
-        elif action == "fullscreen" and self.surface.window is not None:
-            try:  # the monitor may be gone (unplugged, a wrong --monitor): the show goes on
-                self.surface.window.toggle_fullscreen()
-            except DreamengineError as exc:
-                self.say(f"fullscreen: {exc}")
+        elif action == "fullscreen" and (failed := self.surface.toggle_fullscreen()):
+            self.say(f"fullscreen: {failed}")
         elif action == "record" and self.show.recorder is not None:
             self.recording = not self.recording
             self.say(f"recording {'on' if self.recording else 'paused'}")
@@ -288,6 +282,8 @@ class _Loop:
             self.stopped_said = True
             self.recording = False
             self.say(f"warning: {recorder.stopped}; the show goes on")
+        if self.camera is not None and (stopped := self.camera.take_error()) is not None:
+            self.say(f"warning: {stopped}; the show goes on")
 
     def summary(self, recording: RecordingSummary | None) -> LiveSummary:
         """The run's figures, once everything is closed (``recording``: the recorder's)."""

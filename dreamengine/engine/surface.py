@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dreamengine.errors import DreamengineError
+
 STARTING = ("dreamengine", "listening; the dream is loading ...")
 LOADING_EVERY_S = 0.1  # s between redraws of the start-up picture while the dream loads
 
@@ -79,6 +81,17 @@ class Surface:
         if self.window is None:
             return [], False
         return self.window.poll(), self.window.should_close()
+
+    def toggle_fullscreen(self) -> str | None:
+        """Between windowed and fullscreen; why not, if it cannot (the monitor unplugged, a
+        wrong ``--monitor``): the show goes on either way."""
+        if self.window is None:
+            return None
+        try:
+            self.window.toggle_fullscreen()
+        except DreamengineError as exc:
+            return str(exc)
+        return None
 
     def loading(self, lines: tuple[str, ...] = STARTING) -> None:
         """Show the start-up picture now (a window only; offscreen there is nothing to show):
