@@ -45,8 +45,10 @@ def load_checkpoint(path: Path, what: str, build: Callable[[dict[str, Any]], M])
             raise ValueError("not a {state_dict, config, meta} checkpoint")
         return build(ckpt)
     except Exception as exc:  # unpickling alone raises a dozen exception types
-        text = str(exc).strip()
-        first = text.splitlines()[0] if text else type(exc).__name__
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = " ".join(lines[:2]) or type(exc).__name__  # torch names the keys on line 2
+        if len(detail) > 300:
+            detail = detail[:297] + "..."
         raise DreamengineError(
-            f"{what} {path} is corrupt or does not match its config: {first}"
+            f"{what} {path} is corrupt or does not match its config: {detail}"
         ) from None

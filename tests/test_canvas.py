@@ -193,6 +193,32 @@ def test_a_lead_must_settle_before_the_canvas_is_renewed(vision: VisionNet) -> N
     assert renewed(dog, dog, dog) == [False, False, True]
 
 
+def test_a_renewal_lost_to_a_reset_is_made_again(vision: VisionNet,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import dreamengine.dream.state as state
+
+    dream = Dream(vision, SamplerConfig(steps_per_keyframe=1, renew_after_s=0.4), seed=1,
+                  device=torch.device("cpu"), canvas_px=32)
+    real, poison = state.canvas_step, {"on": False}
+
+    def exploding(z, objective, params, g):
+        result = real(z, objective, params, g)
+        return dataclasses.replace(result, z=torch.full_like(result.z, math.nan)) \
+            if poison["on"] else result
+
+    monkeypatch.setattr(state, "canvas_step", exploding)
+    dream.keyframe({"dog": 1.0}, 0.2)
+    dream.keyframe({"bird": 1.0}, 0.2)
+    poison["on"] = True
+    key = dream.keyframe({"bird": 1.0}, 0.2)  # bird has led 0.4 s: renewed, then non-finite
+    assert key.renewed and key.reset and dream.lead == "dog"  # back to the canvas of the dog
+    poison["on"] = False
+    key = dream.keyframe({"bird": 1.0}, 0.2)
+    assert key.renewed and not key.reset and dream.lead == "bird"
+
+
 def test_the_canvas_must_fit_the_network() -> None:
     with pytest.raises(ValueError, match="multiple of 32"):
         Dream(VisionNet.load(priors_dir() / "vision" / "centernet.pt"), SamplerConfig(), 0,

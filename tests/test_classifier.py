@@ -113,6 +113,11 @@ def test_checkpoint_round_trip_and_corruption(tmp_path: Path) -> None:
     loaded = SoundCNN.from_checkpoint(path)
     x = torch.randn(1, 1, 64, 32)
     torch.testing.assert_close(loaded(x), model(x))
+    ckpt = model.checkpoint()
+    del ckpt["state_dict"]["head.bias"]
+    torch.save(ckpt, path)
+    with pytest.raises(DreamengineError, match=r"Missing key\(s\) in state_dict: \"head\.bias\""):
+        SoundCNN.from_checkpoint(path)
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(DreamengineError, match="corrupt or does not match"):
         SoundCNN.from_checkpoint(path)

@@ -199,6 +199,7 @@ class Dream:
         objective = self._objective(weights)
         step = self.step
         lead = self.labels[int(weights.argmax())] if bool((weights != 0).any()) else None
+        shown = (self.lead, self._challenger, self.fresh_at)  # restored with the canvas on reset
         if renewed is None:
             renewed = self.canvas and self._settled_change(lead, dt)
         elif renewed and lead is not None:
@@ -219,6 +220,7 @@ class Dream:
         if reset:
             self.resets += 1
             self.h = self._last_good.clone()
+            self.lead, self._challenger, self.fresh_at = shown  # a renewal lost is done again
             image, score = self.image(), 0.0
         else:
             self._last_good = self.h.clone()

@@ -113,6 +113,9 @@ def serve(dream: Dream, side: Side, stop: Stop, min_interval: float) -> None:
     seen = 0
     taken = 0  # requests taken up (a burst between two keyframes counts once)
     last: float | None = None  # when the last keyframe's steps began
+    # kinds of step failure reported: their messages differ (an OOM's byte count), so a step
+    # that fails for hours would otherwise add a line per keyframe
+    failed: set[str] = set()
     while not stop.is_set():
         started = time.perf_counter()
         dt = 0.0 if last is None else min(started - last, MAX_MOTION_S)
@@ -125,7 +128,10 @@ def serve(dream: Dream, side: Side, stop: Stop, min_interval: float) -> None:
         try:
             key = dream.keyframe(target, dt)
         except Exception as exc:  # a broken step must not end the show
-            side.report(f"dream step failed: {exc!r}; continuing from the last good latent")
+            if type(exc).__name__ not in failed:
+                failed.add(type(exc).__name__)
+                side.report(f"dream step failed: {exc!r}; continuing from the last good latent "
+                            f"(later {type(exc).__name__} failures are not reported)")
             dream.back_to_last_good()
             stop.wait(min_interval)
             continue

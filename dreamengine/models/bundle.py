@@ -63,4 +63,6 @@ class ImagePrior(nn.Module):
             prior.load_state_dict(ckpt["state_dict"])
             return prior
 
-        return load_checkpoint(path, "image prior bundle", build).to(device).eval()
+        # sampling differentiates through the nets, never into them: no weight gradients
+        prior = load_checkpoint(path, "image prior bundle", build)
+        return prior.to(device).eval().requires_grad_(False)
