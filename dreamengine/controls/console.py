@@ -209,7 +209,6 @@ class Console:
             self._complain(f"ignored {what}: {exc}")
             return None
 
-
     def _complain(self, message: str) -> None:
         """Say ``message`` unless it was said within ``QUIET_S``, and at most ``MAX_SAID``
         complaints per ``QUIET_S`` in all (a fader sweeping bad values makes a new message per

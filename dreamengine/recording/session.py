@@ -184,8 +184,8 @@ def read_session(session_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]
     """``(meta, frames, keyframes, latents [n_keyframes, latent_dim])`` of a recorded session."""
     try:
         meta = json.loads((session_dir / SESSION_FILE).read_text())
-        frames = _read_jsonl(session_dir / FRAMES_FILE)
-        keyframes = _read_jsonl(session_dir / KEYFRAMES_FILE)
+        frames = read_jsonl(session_dir / FRAMES_FILE)
+        keyframes = read_jsonl(session_dir / KEYFRAMES_FILE)
         raw = np.fromfile(session_dir / LATENTS_FILE, dtype=np.float32)
     except FileNotFoundError as exc:
         raise DreamengineError(f"not a recorded session: {exc.filename} is missing") from None
@@ -196,7 +196,8 @@ def read_session(session_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]
     return meta, frames, keyframes, raw[: rows * dim].reshape(rows, dim)
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every object of a ``.jsonl`` log; a last line cut off by a crash is left out."""
     lines = path.read_text().splitlines()
     out = []
     for i, line in enumerate(lines):

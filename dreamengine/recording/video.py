@@ -9,15 +9,13 @@ earlier session are not mixed in. A folder without a log is a plain numbered seq
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from dreamengine.errors import DreamengineError
-
-FRAMES_LOG = "frames.jsonl"
+from dreamengine.recording.session import FRAMES_FILE, read_jsonl
 
 
 def ffmpeg_available() -> bool:
@@ -25,21 +23,17 @@ def ffmpeg_available() -> bool:
 
 
 def frame_timeline(frames_dir: Path) -> list[tuple[str, float]]:
-    """``[(png name, t in s)]`` of the frames ``frames.jsonl`` names as written, in order; a
-    line cut off by a crash ends the list. Empty when there is no log."""
-    path = frames_dir / FRAMES_LOG
+    """``[(png name, t in s)]`` of the frames ``frames.jsonl`` names as written, in order.
+    Empty when there is no log."""
+    path = frames_dir / FRAMES_FILE
     if not path.is_file():
         return []
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                break
-            if record.get("file") and (frames_dir / record["file"]).is_file():
-                out.append((str(record["file"]), float(record["t"])))
-    return out
+    try:
+        records = read_jsonl(path)
+    except (OSError, ValueError) as exc:
+        raise DreamengineError(f"cannot read {path}: {exc}") from None
+    return [(str(r["file"]), float(r["t"])) for r in records
+            if r.get("file") and (frames_dir / r["file"]).is_file()]
 
 
 def concat_list(timeline: list[tuple[str, float]], fps: float) -> str:
