@@ -1,13 +1,17 @@
 """Hearing figures: per-hop cost of the front end and classifier, and detection latency.
 
     .venv/bin/python benchmarks/bench_hearing.py [--data data/sound] [--per-class 12] \
-        [--model CLASSIFIER.pt] [--set selection.attack_s=0.06]
+        [--model CLASSIFIER.pt] [--set selection.attack_s=0.06] [--split val]
 
 Per-hop costs run on one thread. Detection latency: real validation clips of each scene class
 (from the data build, ``priors/sound/build_data.py``) are inserted 2 s into background ambience
 (an ``other`` clip plus soft noise); the streaming path (log-mel, CNN every hop, attack/release
 smoothing as in the engine) runs over the mix, and the latency is the time from the clip's onset
 to its class first crossing 0.5 in the smoothed vector. Misses (never within 2 s) are counted.
+False alarms: the same backgrounds alone, 4 s each; the share of hops on which some scene label
+is above 0.5 in the smoothed vector, and how many backgrounds had one at all. ``--split train``
+measures on training clips instead (the model has heard them: for choosing smoothing settings
+without tuning on the validation clips).
 """
 
 import argparse
@@ -41,6 +45,8 @@ parser.add_argument("--per-class", type=int, default=12)
 parser.add_argument("--model", type=Path, help="sound classifier bundle (default: shipped)")
 parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="config override, as for the CLI (repeatable)")
+parser.add_argument("--split", choices=("val", "train"), default="val",
+                    help="whose real clips are inserted (default: validation)")
 args = parser.parse_args()
 
 torch.set_num_threads(1)
@@ -63,7 +69,7 @@ manifest = args.data / "manifest.jsonl"
 if not manifest.is_file():
     sys.exit(f"no {manifest}: build the data first (priors/sound/build_data.py) for latency")
 rows = [json.loads(line) for line in manifest.read_text().splitlines()]
-val = [r for r in rows if r["split"] == "val" and r["real"]]
+val = [r for r in rows if r["split"] == args.split and r["real"]]
 backgrounds = [r for r in val if r["labels"] == ["other"]][:20]
 rng = np.random.default_rng(0)
 sr = config.audio.sr
@@ -79,21 +85,36 @@ def mix_for(event: np.ndarray, background: np.ndarray) -> np.ndarray:
     return bed.astype(np.float32)
 
 
-def latency(mix: np.ndarray, label: str) -> float | str | None:
-    """Seconds from onset to detection; None if missed; "early" if on before the onset."""
+def smoothed_stream(mix: np.ndarray):
+    """Yields (seconds at the hop's end, smoothed vector) along ``mix``, as the engine hears it."""
     mel = StreamingLogMel(config.features)
-    stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"))
+    stream = StreamingClassifier(model, config.features.log_floor, torch.device("cpu"),
+                                 hop_frames=config.classifier.hop_frames)
     selector = Selector(config.selection, labels, ClassMap({}))
     hop_s = config.classifier.hop_frames * config.features.hop_length / sr
-    index, t = labels.index(label), 0.0
     block = config.features.hop_length
     for i in range(0, len(mix), block):
         for probs in stream.push(mel.push(mix[i : i + block])):
-            smoothed = selector.update(probs, hop_s).probs
-            t = (i + block) / sr
-            if smoothed[index] > 0.5:
-                return t - ONSET_S if t >= ONSET_S else "early"
+            yield (i + block) / sr, selector.update(probs, hop_s).probs
+
+
+def latency(mix: np.ndarray, label: str) -> float | str | None:
+    """Seconds from onset to detection; None if missed; "early" if on before the onset."""
+    index = labels.index(label)
+    for t, smoothed in smoothed_stream(mix):
+        if smoothed[index] > 0.5:
+            return t - ONSET_S if t >= ONSET_S else "early"
     return None
+
+
+def false_alarms(bed: np.ndarray) -> tuple[int, int]:
+    """Hops of ``bed`` (ambience alone) with a scene label above 0.5, and all its hops."""
+    scene = [i for i, name in enumerate(labels[:13]) if name not in SKIP]
+    hits = hops = 0
+    for _, smoothed in smoothed_stream(bed):
+        hops += 1
+        hits += bool((smoothed[scene] > 0.5).any())
+    return hits, hops
 
 
 found: dict[str, list[float]] = defaultdict(list)
@@ -139,3 +160,13 @@ if len(with_misses):
     med, p90 = (np.percentile(with_misses, q, method="inverted_cdf") for q in (50, 90))
     print("misses counted as never: median " + (f"{1000 * med:.0f} ms" if np.isfinite(med)
           else "never") + ", p90 " + (f"{1000 * p90:.0f} ms" if np.isfinite(p90) else "never"))
+
+alarm_rng = np.random.default_rng(1)
+n = int((ONSET_S + AFTER_S) * sr)
+alarms = [false_alarms((np.resize(read_audio(args.data / r["path"], sr), n) * 0.3
+                        + 0.003 * alarm_rng.standard_normal(n)).astype(np.float32))
+          for r in backgrounds]
+hit_hops, all_hops = sum(h for h, _ in alarms), sum(n for _, n in alarms)
+print(f"false alarms on the {len(alarms)} backgrounds alone: "
+      f"{100 * hit_hops / max(all_hops, 1):.1f} % of hops, "
+      f"{sum(h > 0 for h, _ in alarms)} backgrounds with any")

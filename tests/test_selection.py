@@ -58,6 +58,26 @@ def test_a_held_class_shows_after_confirm_s_and_a_blip_does_not(dt: float) -> No
     assert hops[-1] == pytest.approx(0.8, abs=1e-6)  # never above what was held (0.9 once)
 
 
+def test_confirm_hits_lets_a_flickering_class_through_but_not_a_blip() -> None:
+    """A class the classifier sees on every other hop (0.9, 0.1, 0.9, …) is never confirmed
+    when every hop in the span must reach a value, and is at once confirmed at 0.9 when two of
+    them must; a single one-hop blip is confirmed by neither."""
+    dog = LABELS.index("dog")
+    flicker = [0.0] * 6 + [0.9, 0.1] * 4
+    blip = [0.0] * 6 + [0.9] + [0.0] * 7
+
+    def peak(hits: int, raws: list[float]) -> float:
+        sel = Selector(SelectionConfig(attack_s=10.0, release_s=10.0, confirm_s=0.12,
+                                       confirm_hits=hits), LABELS, IDENTITY)
+        return max(sel.update(vector(dog=p), 0.03).probs[dog] for p in raws)
+
+    assert peak(0, flicker) < 0.15  # the attack alone, 10 s: about a tenth
+    assert peak(2, flicker) == pytest.approx(0.9, abs=1e-6)
+    assert peak(2, blip) < 0.15
+    assert peak(0, blip) < 0.15
+    assert peak(5, flicker) == pytest.approx(peak(0, flicker))  # more hits than the span: all
+
+
 def test_confirmation_does_not_slow_a_fall() -> None:
     sel = Selector(SelectionConfig(attack_s=0.1, release_s=2.0, confirm_s=0.06), LABELS,
                    IDENTITY)

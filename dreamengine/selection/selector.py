@@ -18,6 +18,8 @@ class SelectionConfig:
     attack_s: float = 0.12  # s, time constant while a probability rises
     release_s: float = 1.0  # s, time constant while it falls
     confirm_s: float = 0.06  # s; a raw probability held this long is trusted at once (0 = off)
+    confirm_hits: int = 0  # hops within confirm_s that must reach a value for it to be trusted
+    #                        (0 = every hop in the span; 2 lets one dropped hop pass)
     top_k: int = 3  # at most this many sound labels steer at once
     floor: float = 0.3  # smoothed probability below which a label steers nothing
     temperature: float = 0.5  # target weights ∝ w^(1/T): < 1 favours the loudest, > 1 evens out
@@ -84,8 +86,9 @@ class Selector:
 
         Rises follow ``attack_s`` and falls ``release_s`` (one-pole low-passes), except that a
         raw probability that has stayed at or above some value over the last ``confirm_s``
-        lifts the smoothed one to that value at once: a sound heard on consecutive hops shows
-        without the attack's lag, while a one-hop blip still only nudges it.
+        (on ``confirm_hits`` of its hops, when set) lifts the smoothed one to that value at
+        once: a sound heard on consecutive hops shows without the attack's lag, while a
+        one-hop blip still only nudges it.
         """
         if probs.shape != self.smoothed.shape:
             raise ValueError(f"expected {self.smoothed.shape} probabilities, got {probs.shape}")
@@ -114,9 +117,14 @@ class Selector:
         return normalised({k: v for k, v in last.items() if k not in self.config.mutes})
 
     def _held(self, raw: np.ndarray, dt: float) -> np.ndarray | None:
-        """The per-label minimum of the raw vectors spanning the last ``confirm_s`` (the newest
-        plus enough earlier ones at this ``dt``), or None while confirmation is off or the
-        history is still shorter than that."""
+        """Per label, the value reached by ``confirm_hits`` of the raw vectors spanning the last
+        ``confirm_s`` (the newest plus enough earlier ones at this ``dt``; all of them when
+        ``confirm_hits`` is 0 or more than there are: their minimum), or None while
+        confirmation is off or the history is still shorter than that.
+
+        Needing every hop makes one low hop in a flickering classifier output (a bark's
+        60 ms gap, a window that falls between two pooling cells) restart the wait; needing
+        two of several still keeps a single-hop blip out."""
         confirm = self.config.confirm_s
         if confirm <= 0 or dt <= 0:
             self._recent.clear()
@@ -127,7 +135,10 @@ class Selector:
             self._recent.popleft()
         if len(self._recent) < need:
             return None
-        return np.min(np.stack(self._recent), axis=0)
+        hits = self.config.confirm_hits
+        if hits <= 0 or hits >= need:
+            return np.min(np.stack(self._recent), axis=0)
+        return np.sort(np.stack(self._recent), axis=0)[-hits]
 
     def target(self, smoothed: np.ndarray) -> dict[str, float]:
         """Top-k unmuted labels above the floor, mapped to image classes, times the user
