@@ -13,17 +13,22 @@ from dreamengine.lazy import lazy_names
 if TYPE_CHECKING:
     from dreamengine.classifier.clip import clip_probs
     from dreamengine.classifier.config import ClassifierConfig
+    from dreamengine.classifier.ensemble import SoundEnsemble, SoundModel, load_sound_bundle
     from dreamengine.classifier.model import SoundCNN
     from dreamengine.classifier.stream import StreamingClassifier
 
 _HOMES = {
     "ClassifierConfig": "config",
     "SoundCNN": "model",
+    "SoundEnsemble": "ensemble",
+    "SoundModel": "ensemble",
+    "load_sound_bundle": "ensemble",
     "StreamingClassifier": "stream",
     "clip_probs": "clip",
 }
 
-__all__ = ["ClassifierConfig", "SoundCNN", "StreamingClassifier", "clip_probs"]
+__all__ = ["ClassifierConfig", "SoundCNN", "SoundEnsemble", "SoundModel", "StreamingClassifier",
+           "clip_probs", "load_sound_bundle"]
 
 
 __getattr__ = lazy_names(__name__, _HOMES)

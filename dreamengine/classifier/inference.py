@@ -6,6 +6,7 @@ index-keeping max-pool (measured: together over 80 % of the time). This copy fol
 norm into the convolution before it (exact up to float rounding) and, where oneDNN (MKL-DNN) is
 available, keeps the activations in its blocked layout from the first convolution to the last
 pool, converting once in and once out. The logits match the training module to about 1e-5.
+An ensemble's copy runs each member's in turn and averages their logits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dreamengine.classifier.ensemble import SoundEnsemble, SoundModel
 from dreamengine.classifier.model import SoundCNN
 
 
@@ -68,3 +70,25 @@ class InferenceCNN:
             for weight, bias in self.layers:
                 x = F.max_pool2d(F.conv2d(x, weight, bias, padding=1).relu_(), 2)
         return F.linear(x.mean(dim=2).amax(dim=2), self.head_weight, self.head_bias)
+
+
+class InferenceEnsemble:
+    """``[1, 1, n_mels, T]`` → ``[1, n_labels]``: the mean of the members' :class:`InferenceCNN`
+    logits, as ``SoundEnsemble`` in eval mode."""
+
+    def __init__(self, model: SoundEnsemble, device: torch.device) -> None:
+        self.nets = [InferenceCNN(member, device) for member in model.nets()]
+
+    @torch.inference_mode()
+    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
+        logits = self.nets[0](mel)
+        for net in self.nets[1:]:
+            logits = logits + net(mel)
+        return logits / len(self.nets)
+
+
+def inference_net(model: SoundModel, device: torch.device) -> InferenceCNN | InferenceEnsemble:
+    """The fast inference copy of a single net or of an ensemble."""
+    if isinstance(model, SoundEnsemble):
+        return InferenceEnsemble(model, device)
+    return InferenceCNN(model, device)

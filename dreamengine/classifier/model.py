@@ -50,17 +50,21 @@ class SoundCNN(nn.Module):
                 "meta": meta or {}}
 
     @classmethod
+    def from_dict(cls, ckpt: dict[str, Any]) -> SoundCNN:
+        """Rebuild from a dict :meth:`checkpoint` wrote (not an ensemble's: see
+        ``dreamengine.classifier.ensemble.load_sound_bundle``)."""
+        raw = ckpt["config"]
+        if "members" in raw:
+            raise ValueError(f"it holds {len(raw['members'])} nets (an ensemble), not one")
+        model = cls(ClassifierConfig(**{**raw, "labels": tuple(raw["labels"])}))
+        model.load_state_dict(ckpt["state_dict"])
+        model.meta = dict(ckpt.get("meta") or {})
+        return model
+
+    @classmethod
     def from_checkpoint(cls, path: Path) -> SoundCNN:
         """Load a checkpoint written from :meth:`checkpoint` (``weights_only=True``)."""
-
-        def build(ckpt: dict[str, Any]) -> SoundCNN:
-            raw = ckpt["config"]
-            model = cls(ClassifierConfig(**{**raw, "labels": tuple(raw["labels"])}))
-            model.load_state_dict(ckpt["state_dict"])
-            model.meta = dict(ckpt.get("meta") or {})
-            return model
-
-        return load_checkpoint(path, "sound classifier checkpoint", build).eval()
+        return load_checkpoint(path, "sound classifier checkpoint", cls.from_dict).eval()
 
 
 def _block(c_in: int, c_out: int) -> nn.Sequential:

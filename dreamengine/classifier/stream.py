@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from dreamengine.classifier.inference import InferenceCNN
-from dreamengine.classifier.model import SoundCNN
+from dreamengine.classifier.ensemble import SoundModel
+from dreamengine.classifier.inference import inference_net
 from dreamengine.vocabulary import enforce_hierarchy
 
 
@@ -17,11 +17,11 @@ class StreamingClassifier:
     first vectors appear after one hop, not after a whole window. The hop is the bundle's
     ``hop_frames`` unless ``hop_frames`` is given (the engine passes its configured one, so its
     smoothing times and the classifier agree). The network runs as an
-    :class:`InferenceCNN` built from ``model`` here (batch norms folded, oneDNN on a CPU), so
-    later changes to ``model``'s weights need a new stream.
+    :class:`InferenceCNN` (or an ensemble's) built from ``model`` here (batch norms folded,
+    oneDNN on a CPU), so later changes to ``model``'s weights need a new stream.
     """
 
-    def __init__(self, model: SoundCNN, floor: float, device: torch.device,
+    def __init__(self, model: SoundModel, floor: float, device: torch.device,
                  hop_frames: int | None = None) -> None:
         cfg = model.config
         self.hop_frames = cfg.hop_frames if hop_frames is None else int(hop_frames)
@@ -29,7 +29,7 @@ class StreamingClassifier:
             raise ValueError(f"hop_frames must be at least 1, got {self.hop_frames}")
         self.model = model.to(device).eval()
         self.device = device
-        self._net = InferenceCNN(self.model, device)
+        self._net = inference_net(self.model, device)
         self.labels = cfg.labels
         self._window = np.full((cfg.n_mels, cfg.window_frames), np.log(floor), dtype=np.float32)
         self._since_last = 0

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dreamengine.classifier import SoundCNN, StreamingClassifier
+from dreamengine.classifier import SoundCNN, SoundModel, StreamingClassifier
 from dreamengine.dream.state import Dream
 from dreamengine.engine.build import load_sound_model, resolve_device
 from dreamengine.engine.config import EngineConfig
@@ -40,7 +40,7 @@ def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
     return float(np.median(times))
 
 
-def bench_hearing(config: EngineConfig, model: SoundCNN | None = None) -> dict[str, float]:
+def bench_hearing(config: EngineConfig, model: SoundModel | None = None) -> dict[str, float]:
     """Per-hop costs: the log-mel front end, the streaming classifier (its inference copy) and,
     for comparison, the training module's own eval forward on the same window. ``model``: the
     network to time (a loaded bundle, whose width may differ from the config's); default a

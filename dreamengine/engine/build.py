@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from dreamengine.classifier import SoundCNN
+from dreamengine.classifier import SoundCNN, SoundModel, load_sound_bundle
 from dreamengine.dream.state import Dream, ImageModel, VisionModel
 from dreamengine.engine.config import EngineConfig
 from dreamengine.errors import DreamengineError
@@ -31,7 +31,7 @@ SHIPPED_IMAGENET_LABELS = Path("imagenet_labels.toml")
 
 @dataclass
 class Models:
-    sound: SoundCNN
+    sound: SoundModel
     image: ImageModel  # the vision net (canvas dream) or the emoji prior (latent dream)
     class_map: ClassMap
     image_source: dict[str, object]  # where the image prior came from, for session files
@@ -76,19 +76,19 @@ def check_class_names(config: EngineConfig, known: tuple[str, ...]) -> None:
                                        f"sound labels and the vision network's classes")
 
 
-def load_sound_model(config: EngineConfig, warnings: list[str]) -> SoundCNN:
+def load_sound_model(config: EngineConfig, warnings: list[str]) -> SoundModel:
     """The shipped (or configured) sound classifier; a seeded random one if none is shipped."""
     path = Path(config.paths.sound_classifier) if config.paths.sound_classifier else (
         priors_dir() / SHIPPED_SOUND_CLASSIFIER)
     if config.paths.sound_classifier or path.is_file():
-        return checked_sound_model(SoundCNN.from_checkpoint(path), config, path)
+        return checked_sound_model(load_sound_bundle(path), config, path)
     warnings.append("no trained sound classifier is shipped yet: using a seeded random one")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.dream.seed)
         return SoundCNN(config.classifier).eval()
 
 
-def checked_sound_model(model: SoundCNN, config: EngineConfig, path: Path) -> SoundCNN:
+def checked_sound_model(model: SoundModel, config: EngineConfig, path: Path) -> SoundModel:
     """``model``, if it was trained on the log-mel ``config.features`` computes; else an error
     naming the key (a classifier fed other features hears nothing it learned)."""
     if model.config.n_mels != config.features.n_mels:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from dreamengine.audio.file import AudioReader
-from dreamengine.classifier import SoundCNN, StreamingClassifier, clip_probs
+from dreamengine.classifier import SoundModel, StreamingClassifier, clip_probs
 from dreamengine.engine.config import EngineConfig
 from dreamengine.features import MelConfig, StreamingLogMel
 
@@ -29,7 +29,7 @@ class ClipProbs:
     window_probs: np.ndarray  # [n_windows, n_labels]
 
 
-def classify_file(path: Path, config: EngineConfig, model: SoundCNN,
+def classify_file(path: Path, config: EngineConfig, model: SoundModel,
                   progress: Callable[[float, float | None], None] | None = None) -> ClipProbs:
     """Classify one audio file, decoded block by block (memory does not grow with its length);
     ``progress(seconds_heard, duration_or_None)`` after each block. Raises DreamengineError if

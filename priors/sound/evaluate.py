@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dreamengine.classifier import SoundCNN, StreamingClassifier, clip_probs
+from dreamengine.classifier import SoundModel, StreamingClassifier, clip_probs, load_sound_bundle
 from dreamengine.features import MelConfig, StreamingLogMel
 from dreamengine.selection import ClassMap, SelectionConfig, Selector
 from dreamengine.vocabulary import LABELS, MUSIC_LABELS, SCENE_LABELS, enforce_hierarchy
@@ -35,7 +35,7 @@ MEL = MelConfig()
 
 
 @torch.inference_mode()
-def window_probs(model: SoundCNN, frames: np.ndarray, max_frames: int | None = None,
+def window_probs(model: SoundModel, frames: np.ndarray, max_frames: int | None = None,
                  hop: int | None = None) -> np.ndarray:
     """``[n, n_mels]`` log-mel → ``[n // hop, n_labels]`` probabilities, as streamed.
 
@@ -70,7 +70,7 @@ def stream_features(path: Path) -> np.ndarray:
     return np.concatenate(blocks)
 
 
-def check_stream_parity(model: SoundCNN, frames: np.ndarray) -> float:
+def check_stream_parity(model: SoundModel, frames: np.ndarray) -> float:
     """Max |difference| between batched windows and ``StreamingClassifier.push``."""
     stream = StreamingClassifier(model, MEL.log_floor, torch.device("cpu"))
     pushed = np.stack(stream.push(frames))
@@ -129,7 +129,7 @@ def predict_scene(probs: np.ndarray) -> str:
     return SCENE_LABELS[int(np.argmax(probs[: len(SCENE_LABELS)]))]
 
 
-def scene_and_music_scores(model: SoundCNN, rows: list[dict], feats: list[np.ndarray],
+def scene_and_music_scores(model: SoundModel, rows: list[dict], feats: list[np.ndarray],
                            max_frames: int) -> dict:
     """Quick val check in training (cached features, hop 6): real scene / val music macro-F1."""
     val = [i for i, r in enumerate(rows) if r["split"] == "val" and (r["real"] or i % 3 == 0)]
@@ -146,7 +146,7 @@ def scene_and_music_scores(model: SoundCNN, rows: list[dict], feats: list[np.nda
 # --------------------------------------------------------------------------- latency, cost
 
 
-def onset_latency_ms(model: SoundCNN, frames: np.ndarray, label: str) -> float:
+def onset_latency_ms(model: SoundModel, frames: np.ndarray, label: str) -> float:
     """Stream 1 s of silence then the clip; ms from onset until the smoothed prob passes 0.5.
 
     Smoothing is the engine's selection stage with its defaults (``SelectionConfig()``: attack,
@@ -168,7 +168,7 @@ def onset_latency_ms(model: SoundCNN, frames: np.ndarray, label: str) -> float:
     return math.inf
 
 
-def hop_cost_ms(model: SoundCNN, calls: int = 200) -> float:
+def hop_cost_ms(model: SoundModel, calls: int = 200) -> float:
     """Median ms of ``StreamingClassifier.classify`` on one thread."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -218,14 +218,14 @@ def draw_confusion(m: np.ndarray, title: str, path: Path) -> None:
 # --------------------------------------------------------------------------- everything
 
 
-def stream_all(model: SoundCNN, data: Path, rows: list[dict]) -> dict[int, np.ndarray]:
+def stream_all(model: SoundModel, data: Path, rows: list[dict]) -> dict[int, np.ndarray]:
     """Clip probabilities of every val and held-out clip, from freshly streamed features."""
     return {i: clip_probs(window_probs(model, stream_features(data / r["path"])),
                           model.config.labels)
             for i, r in enumerate(rows) if r["split"] in ("val", "music_heldout")}
 
 
-def latency_figures(model: SoundCNN, data: Path, rows: list[dict]) -> dict:
+def latency_figures(model: SoundModel, data: Path, rows: list[dict]) -> dict:
     """Median onset → smoothed > 0.5 latency over real val clips with a named scene label."""
     lat = [onset_latency_ms(model, stream_features(data / r["path"]), scene_of(r["labels"]))
            for r in rows if r["split"] == "val" and r["real"] and "other" not in r["labels"]]
@@ -235,7 +235,7 @@ def latency_figures(model: SoundCNN, data: Path, rows: list[dict]) -> dict:
             "median_ms_detected": float(np.median(finite)) if finite else None}
 
 
-def evaluate_all(model: SoundCNN, data: Path, rows: list[dict], out_dir: Path) -> dict:
+def evaluate_all(model: SoundModel, data: Path, rows: list[dict], out_dir: Path) -> dict:
     """All figures of the model card; writes ``confusion.png`` into ``out_dir``."""
     model = model.cpu().eval()
     parity = check_stream_parity(model, stream_features(data / rows[0]["path"]))
@@ -273,5 +273,5 @@ if __name__ == "__main__":
     with open(args.data / "manifest.jsonl") as f:
         manifest = [json.loads(line) for line in f]
     args.out.mkdir(parents=True, exist_ok=True)
-    figures = evaluate_all(SoundCNN.from_checkpoint(args.model), args.data, manifest, args.out)
+    figures = evaluate_all(load_sound_bundle(args.model), args.data, manifest, args.out)
     print(json.dumps({k: v for k, v in figures.items() if "confusion" not in str(k)}, indent=1))

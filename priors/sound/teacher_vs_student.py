@@ -41,7 +41,7 @@ from evaluate import (
     window_probs,
 )
 
-from dreamengine.classifier import SoundCNN, clip_probs
+from dreamengine.classifier import SoundModel, clip_probs, load_sound_bundle
 from dreamengine.vocabulary import LABELS, MUSIC_LABELS, SCENE_LABELS
 
 
@@ -60,7 +60,7 @@ def teacher_clip_probs(data: Path, rows: list[dict], idx: list[int], cache: Path
     return out
 
 
-def student_clip_probs(model: SoundCNN, data: Path, rows: list[dict], idx: list[int]) -> dict:
+def student_clip_probs(model: SoundModel, data: Path, rows: list[dict], idx: list[int]) -> dict:
     """Student clip vectors, streamed as at run time."""
     return {i: clip_probs(window_probs(model, stream_features(data / rows[i]["path"])),
                           model.config.labels) for i in idx}
@@ -176,7 +176,7 @@ def main() -> None:
         sys.exit(f"--model files need distinct names, none of them 'student' or 'teacher': {names}")
     clip: dict[str, dict] = {}
     for name, path in zip(names, models, strict=True):
-        student = SoundCNN.from_checkpoint(path).eval()
+        student = load_sound_bundle(path)
         clip[name] = student_clip_probs(student, args.data, rows, real + held)
     clip["teacher"] = teacher_clip_probs(args.data, rows, real + held, args.out)
     truth = [scene_of(rows[i]["labels"]) for i in real]
