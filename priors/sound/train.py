@@ -109,7 +109,17 @@ def parse_args() -> argparse.Namespace:
                    help="share of training crops with ambience mixed under the event")
     p.add_argument("--ckpt-dir", type=Path, help="where the resumable training state lives "
                    "(default DATA/checkpoints); one directory per run")
-    return p.parse_args()
+    p.add_argument("--consistency", type=float, default=0.0,
+                   help="weight of a term that makes the net say the same of a window and of "
+                   "the window 1..--shift frames earlier (both also learn the labels): the "
+                   "output's flicker from hop to hop (0: off)")
+    p.add_argument("--shift", type=int, default=4, help="most frames between the two windows "
+                   "of --consistency")
+    args = p.parse_args()
+    if args.consistency < 0 or args.shift < 1:
+        p.error(f"--consistency must be >= 0 and --shift >= 1, got {args.consistency} and "
+                f"{args.shift}")
+    return args
 
 
 # --------------------------------------------------------------------------- features
@@ -432,6 +442,21 @@ def validate(model, rows, feats, state, ckpt_dir: Path, ema=None) -> None:
                         ckpt_dir / "best.pt")
 
 
+def shifted_pair(x: torch.Tensor, shift: int, rng: np.random.Generator) -> torch.Tensor:
+    """``[B, 1, n_mels, T + shift]`` crops → ``[2B, 1, n_mels, T]``: each crop's newest ``T``
+    frames, then the same crop's window ending 1..``shift`` frames earlier (one draw per batch),
+    as the stream sees one sound a hop or so apart."""
+    s = int(rng.integers(1, shift + 1))
+    width = x.shape[-1] - shift
+    return torch.cat([x[..., shift:], x[..., shift - s:shift - s + width]])
+
+
+def flicker_loss(logits: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of the probabilities of :func:`shifted_pair`'s two halves."""
+    now, before = torch.sigmoid(logits).chunk(2)
+    return (now - before).square().mean()
+
+
 def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
     """Run until the wall-time budget (summed over restarts) is spent."""
     opt = torch.optim.AdamW(model.parameters(), lr=ARGS.lr, weight_decay=1e-3)
@@ -464,8 +489,14 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
         for group in opt.param_groups:
             group["lr"] = lr_at(ARGS.lr, elapsed / budget)
         x, y, soft = sampler.batch(ARGS.batch)
-        logits = model(x.to(device))
-        loss = loss_fn(logits, y.to(device))
+        if ARGS.consistency:  # both windows learn the labels; the term ties them together
+            both = model(shifted_pair(x, ARGS.shift, sampler.rng).to(device))
+            logits = both[:len(x)]
+            loss = loss_fn(both, y.repeat(2, 1).to(device))
+            loss = loss + ARGS.consistency * flicker_loss(both)
+        else:
+            logits = model(x.to(device))
+            loss = loss_fn(logits, y.to(device))
         if ARGS.teacher:  # distillation: BCE toward the teacher's soft labels beside the truth
             soft_loss = (soft_fn(logits, soft.to(device)) * covered).sum(1) / covered.sum()
             loss = loss + ARGS.teacher_weight * soft_loss.mean()
@@ -520,9 +551,10 @@ if __name__ == "__main__":
     state = {"step": 0, "elapsed_s": 0.0, "history": []}
     if not ARGS.eval_only:
         soft = teacher_soft_labels(ARGS.teacher, rows) if ARGS.teacher else None
+        extra = ARGS.shift if ARGS.consistency else 0  # the earlier window's frames
         sampler = CropSampler(rows, feats, noise_bank(np.random.default_rng(ARGS.seed)),
-                              config.window_frames, np.random.default_rng(ARGS.seed), soft,
-                              ARGS.snr, ARGS.ambience)
+                              config.window_frames + extra, np.random.default_rng(ARGS.seed),
+                              soft, ARGS.snr, ARGS.ambience)
         state = train(model, sampler, rows, feats, device, ckpt_dir)
     last_ckpt = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=True)
     last = last_ckpt["state"]
