@@ -270,3 +270,22 @@ def test_a_resumed_run_keeps_the_score_of_a_best_checkpoint_newer_than_its_state
     save_checkpoint(model.checkpoint({"step": 12, "score": 0.7}), tmp_path / "best.pt")
     assert train.resume(tmp_path, model, opt)["best_score"] == 0.7  # written after last.pt
     assert train.resume(tmp_path / "fresh", model, opt)["step"] == 0
+
+
+def test_the_flicker_term_pairs_each_crop_with_a_window_a_few_frames_earlier() -> None:
+    import torch
+    from train import flicker_loss, shifted_pair
+
+    x = torch.arange(2 * 3 * 10, dtype=torch.float32).reshape(2, 1, 3, 10)
+    shifts = set()
+    for seed in range(40):
+        pair = shifted_pair(x, 4, np.random.default_rng(seed))
+        assert pair.shape == (4, 1, 3, 6)
+        torch.testing.assert_close(pair[:2], x[..., 4:])  # the newest window, as labelled
+        s = int(x[0, 0, 0, 4] - pair[2, 0, 0, 0])
+        torch.testing.assert_close(pair[2:], x[..., 4 - s:10 - s])
+        shifts.add(s)
+    assert shifts == {1, 2, 3, 4}
+    assert float(flicker_loss(torch.zeros(4, 5))) == 0.0
+    apart = torch.cat([torch.full((2, 5), 10.0), torch.full((2, 5), -10.0)])
+    assert float(flicker_loss(apart)) > 0.99
