@@ -138,7 +138,7 @@ for label, clips in sorted(by_label.items()):
             found[label].append(result)
 
 print(f"\ndetection latency, onset to smoothed p > 0.5 (attack {config.selection.attack_s} s, "
-      f"confirm {config.selection.confirm_s} s):")
+      f"confirm {config.selection.confirm_s} s, hits {config.selection.confirm_hits}):")
 print(f"{'class':>12}  {'n':>3}  {'detected':>8}  {'early':>5}  {'median ms':>9}  {'p90 ms':>7}")
 everything: list[float] = []
 for label in sorted(set(found) | set(missed) | set(early)):

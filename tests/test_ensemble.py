@@ -49,6 +49,23 @@ def test_members_that_disagree_on_labels_window_or_hop_are_refused(trained_norms
         SoundEnsemble([a, net(8, trained_norms, labels=LABELS[:-1])])
     with pytest.raises(ValueError, match="at least one"):
         SoundEnsemble([])
+    a.meta = {"mel": {"fmin": 125.0}}
+    with pytest.raises(ValueError, match=r"member 1 was trained on log-mel \{'fmin': 60.0\}"):
+        SoundEnsemble([a, _with_meta(net(12, trained_norms), {"mel": {"fmin": 60.0}})])
+
+
+def _with_meta(model: SoundCNN, meta: dict) -> SoundCNN:
+    model.meta = meta
+    return model
+
+
+def test_an_ensemble_given_as_a_member_adds_its_nets_each_counted_once(trained_norms) -> None:
+    a, b, c = (net(w, trained_norms) for w in (8, 12, 16))
+    abc = SoundEnsemble([SoundEnsemble([a, b]), c]).eval()
+    assert [m.config.width for m in abc.nets()] == [8, 12, 16]
+    x = torch.randn(1, 1, 64, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(abc(x), (a(x) + b(x) + c(x)) / 3)
 
 
 def test_bundle_round_trip_keeps_every_member_and_its_record(tmp_path: Path,

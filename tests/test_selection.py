@@ -76,6 +76,20 @@ def test_confirm_hits_lets_a_flickering_class_through_but_not_a_blip() -> None:
     assert peak(2, blip) < 0.15
     assert peak(0, blip) < 0.15
     assert peak(5, flicker) == pytest.approx(peak(0, flicker))  # more hits than the span: all
+    assert peak(1, blip) == pytest.approx(peak(2, blip))  # one hop alone is never enough
+
+
+@pytest.mark.parametrize("hits", [0, 2])
+def test_confirmation_does_not_hold_up_a_sound_that_stopped(hits: int) -> None:
+    """Needing some hops of the span, not all, must not keep a stopped sound up: the newest
+    hop has to reach the value too, so the fall follows ``release_s`` at once."""
+    sel = Selector(SelectionConfig(attack_s=0.1, release_s=2.0, confirm_s=0.12,
+                                   confirm_hits=hits), LABELS, IDENTITY)
+    dog = LABELS.index("dog")
+    for _ in range(20):
+        sel.update(vector(dog=1.0), 0.03)
+    after = sel.update(vector(dog=0.0), 0.03).probs[dog]
+    assert after == pytest.approx(np.exp(-0.03 / 2.0), rel=1e-4)
 
 
 def test_confirmation_does_not_slow_a_fall() -> None:

@@ -77,8 +77,8 @@ _SELECTION = {
     "attack_s": Param(float, 0.0, 10.0, "s", "rise time of the smoothed probabilities"),
     "release_s": Param(float, 0.0, 30.0, "s", "fall time of the smoothed probabilities"),
     "confirm_s": Param(float, 0.0, 2.0, "s", "a class held this long shows at once (0 = off)"),
-    "confirm_hits": Param(int, 0, 100, "hops", "hops within confirm_s that must reach a value "
-                          "(0 = all)"),
+    "confirm_hits": Param(int, 0, 100, "hops", "hops within confirm_s, the newest among "
+                          "them, that must reach a value (0 = all; 1 counts as 2)"),
     "top_k": Param(int, 1, 8, "classes", "classes that steer at once"),
     "floor": Param(float, 0.0, 1.0, "probability", "below this a class steers nothing"),
     "temperature": Param(float, 0.05, 10.0, "", "< 1 favours the loudest class"),

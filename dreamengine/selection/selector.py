@@ -18,8 +18,8 @@ class SelectionConfig:
     attack_s: float = 0.12  # s, time constant while a probability rises
     release_s: float = 1.0  # s, time constant while it falls
     confirm_s: float = 0.06  # s; a raw probability held this long is trusted at once (0 = off)
-    confirm_hits: int = 0  # hops within confirm_s that must reach a value for it to be trusted
-    #                        (0 = every hop in the span; 2 lets one dropped hop pass)
+    confirm_hits: int = 0  # hops within confirm_s, the newest among them, that must reach a
+    #                        value for it to be trusted (0 = every one; at least 2 otherwise)
     top_k: int = 3  # at most this many sound labels steer at once
     floor: float = 0.3  # smoothed probability below which a label steers nothing
     temperature: float = 0.5  # target weights ∝ w^(1/T): < 1 favours the loudest, > 1 evens out
@@ -117,14 +117,15 @@ class Selector:
         return normalised({k: v for k, v in last.items() if k not in self.config.mutes})
 
     def _held(self, raw: np.ndarray, dt: float) -> np.ndarray | None:
-        """Per label, the value reached by ``confirm_hits`` of the raw vectors spanning the last
-        ``confirm_s`` (the newest plus enough earlier ones at this ``dt``; all of them when
-        ``confirm_hits`` is 0 or more than there are: their minimum), or None while
-        confirmation is off or the history is still shorter than that.
+        """Per label, the value reached by the newest raw vector and by ``confirm_hits`` of
+        those spanning the last ``confirm_s`` (the newest plus enough earlier ones at this
+        ``dt``; all of them, their minimum, when ``confirm_hits`` is 0 or more than there are),
+        or None while confirmation is off or the history is still shorter than that.
 
-        Needing every hop makes one low hop in a flickering classifier output (a bark's
-        60 ms gap, a window that falls between two pooling cells) restart the wait; needing
-        two of several still keeps a single-hop blip out."""
+        Needing every hop makes one low hop in a flickering classifier output restart the
+        wait; needing some of them (never fewer than two: one hop alone is a blip) lets it
+        through. The newest must reach the value too, or a sound that has stopped would be
+        held up for the rest of the span instead of released."""
         confirm = self.config.confirm_s
         if confirm <= 0 or dt <= 0:
             self._recent.clear()
@@ -138,7 +139,8 @@ class Selector:
         hits = self.config.confirm_hits
         if hits <= 0 or hits >= need:
             return np.min(np.stack(self._recent), axis=0)
-        return np.sort(np.stack(self._recent), axis=0)[-hits]
+        reached = np.sort(np.stack(self._recent), axis=0)[-max(hits, 2)]
+        return np.minimum(raw, reached)
 
     def target(self, smoothed: np.ndarray) -> dict[str, float]:
         """Top-k unmuted labels above the floor, mapped to image classes, times the user

@@ -15,17 +15,8 @@ import sys
 from pathlib import Path
 
 from dreamengine.checkpoint import save_checkpoint
-from dreamengine.classifier import SoundCNN, SoundEnsemble, load_sound_bundle
+from dreamengine.classifier import SoundEnsemble, load_sound_bundle
 from dreamengine.errors import DreamengineError
-
-
-def members_of(paths: list[Path]) -> list[SoundCNN]:
-    """Every net in ``paths``, in order (an ensemble's nets in its own order)."""
-    nets: list[SoundCNN] = []
-    for path in paths:
-        model = load_sound_bundle(path)
-        nets += model.nets() if isinstance(model, SoundEnsemble) else [model]
-    return nets
 
 
 def main() -> None:
@@ -36,7 +27,7 @@ def main() -> None:
     if len(args.bundles) < 2:
         sys.exit("give at least two bundles to put together")
     try:
-        ensemble = SoundEnsemble(members_of(args.bundles))
+        ensemble = SoundEnsemble([load_sound_bundle(path) for path in args.bundles])
     except (DreamengineError, ValueError) as exc:
         sys.exit(str(exc))
     save_checkpoint(ensemble.checkpoint({"ensemble_of": [str(p) for p in args.bundles]}),

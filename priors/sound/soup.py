@@ -21,6 +21,7 @@ from widen import START_NOISE, widened_to
 
 from dreamengine.checkpoint import save_checkpoint
 from dreamengine.classifier import SoundCNN
+from dreamengine.errors import DreamengineError
 
 
 def averaged(models: list[SoundCNN]) -> SoundCNN:
@@ -56,7 +57,10 @@ def main() -> None:
     for path in args.bundles:
         if not path.is_file():
             sys.exit(f"no such bundle: {path}")
-    nets = [as_wide(SoundCNN.from_checkpoint(p), args.width, args.seed) for p in args.bundles]
+    try:
+        nets = [as_wide(SoundCNN.from_checkpoint(p), args.width, args.seed) for p in args.bundles]
+    except DreamengineError as exc:  # an ensemble's nets do not average: say which file
+        sys.exit(str(exc))
     soup = averaged(nets)
     save_checkpoint(soup.checkpoint({"soup_of": [str(p) for p in args.bundles]}), args.out)
     print(f"wrote {args.out}")

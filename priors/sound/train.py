@@ -116,9 +116,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--shift", type=int, default=4, help="most frames between the two windows "
                    "of --consistency")
     args = p.parse_args()
-    if args.consistency < 0 or args.shift < 1:
-        p.error(f"--consistency must be >= 0 and --shift >= 1, got {args.consistency} and "
-                f"{args.shift}")
+    if args.consistency < 0 or not 1 <= args.shift <= 8:
+        p.error(f"--consistency must be >= 0 and --shift within 1..8 (an onset crop's event "
+                f"fills at least its newest 12 frames), got {args.consistency} and {args.shift}")
     return args
 
 
@@ -462,6 +462,9 @@ def train(model, sampler, rows, feats, device, ckpt_dir: Path) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=ARGS.lr, weight_decay=1e-3)
     if ARGS.init and not (ckpt_dir / "last.pt").is_file():
         ckpt = torch.load(ARGS.init, map_location="cpu", weights_only=True)
+        if "members" in ckpt.get("config", {}):
+            sys.exit(f"--init {ARGS.init} holds {len(ckpt['config']['members'])} nets (an "
+                     "ensemble); start from one of the bundles it was built from")
         weights = ckpt["model"] if "model" in ckpt else ckpt["state_dict"]
         width = int(weights["features.0.0.weight"].shape[0])
         if width == model.config.width:
