@@ -34,10 +34,11 @@ from dreamengine.engine.bench import bench_hearing
 from dreamengine.engine.build import load_sound_model
 from dreamengine.features import StreamingLogMel
 from dreamengine.selection import ClassMap, Selector
+from dreamengine.vocabulary import SCENE_LABELS
 
 ONSET_S = 2.0
 AFTER_S = 2.0
-SKIP = {"other", "music"}
+NAMED = [name for name in SCENE_LABELS if name not in ("other", "music")]  # inserted, counted
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--data", type=Path, default=Path("data/sound"))
@@ -76,9 +77,15 @@ sr = config.audio.sr
 labels = model.config.labels
 
 
-def mix_for(event: np.ndarray, background: np.ndarray) -> np.ndarray:
+def bed_for(background: np.ndarray, noise: np.random.Generator) -> np.ndarray:
+    """The ambience a sound is inserted into: ``background`` looped to length, plus soft noise."""
     n = int((ONSET_S + AFTER_S) * sr)
-    bed = np.resize(background, n) * 0.3 + 0.003 * rng.standard_normal(n)
+    return np.resize(background, n) * 0.3 + 0.003 * noise.standard_normal(n)
+
+
+def mix_for(event: np.ndarray, background: np.ndarray) -> np.ndarray:
+    bed = bed_for(background, rng)
+    n = len(bed)
     start = int(ONSET_S * sr)
     length = min(len(event), n - start)
     bed[start : start + length] += event[:length]
@@ -109,7 +116,7 @@ def latency(mix: np.ndarray, label: str) -> float | str | None:
 
 def false_alarms(bed: np.ndarray) -> tuple[int, int]:
     """Hops of ``bed`` (ambience alone) with a scene label above 0.5, and all its hops."""
-    scene = [i for i, name in enumerate(labels[:13]) if name not in SKIP]
+    scene = [labels.index(name) for name in NAMED]
     hits = hops = 0
     for _, smoothed in smoothed_stream(bed):
         hops += 1
@@ -122,7 +129,7 @@ missed: dict[str, int] = defaultdict(int)
 early: dict[str, int] = defaultdict(int)
 by_label = defaultdict(list)
 for r in val:
-    scene = [x for x in r["labels"] if x in labels[:13] and x not in SKIP]
+    scene = [x for x in r["labels"] if x in NAMED]
     if len(scene) == 1:
         by_label[scene[0]].append(r)
 for label, clips in sorted(by_label.items()):
@@ -162,9 +169,7 @@ if len(with_misses):
           else "never") + ", p90 " + (f"{1000 * p90:.0f} ms" if np.isfinite(p90) else "never"))
 
 alarm_rng = np.random.default_rng(1)
-n = int((ONSET_S + AFTER_S) * sr)
-alarms = [false_alarms((np.resize(read_audio(args.data / r["path"], sr), n) * 0.3
-                        + 0.003 * alarm_rng.standard_normal(n)).astype(np.float32))
+alarms = [false_alarms(bed_for(read_audio(args.data / r["path"], sr), alarm_rng).astype(np.float32))
           for r in backgrounds]
 hit_hops, all_hops = sum(h for h, _ in alarms), sum(n for _, n in alarms)
 print(f"false alarms on the {len(alarms)} backgrounds alone: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dreamengine.vocabulary import LABELS
 
@@ -16,3 +17,8 @@ class ClassifierConfig:
     hop_frames: int = 3  # mel frames between classifications (30 ms at a 10 ms hop)
     width: int = 16  # channels of the first conv block; doubles per block (4 blocks)
     labels: tuple[str, ...] = LABELS  # the classes, in output order
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ClassifierConfig:
+        """From ``dataclasses.asdict`` as a checkpoint stores it (labels come back a list)."""
+        return cls(**{**raw, "labels": tuple(raw["labels"])})

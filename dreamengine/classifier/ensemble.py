@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -45,7 +45,6 @@ class SoundEnsemble(nn.Module):
                                      f"{getattr(member.config, name)!r}, member 0 has "
                                      f"{getattr(first, name)!r}")
         self.members = nn.ModuleList(members)
-        self._nets = list(members)
         self.config: ClassifierConfig = first  # the shared fields; widths differ per member
         self.meta: dict[str, Any] = dict(meta or {})
         mel = common_mel(members)
@@ -58,8 +57,8 @@ class SoundEnsemble(nn.Module):
         return torch.stack([member(mel) for member in self.members]).mean(dim=0)
 
     def nets(self) -> list[SoundCNN]:
-        """The members, in order."""
-        return list(self._nets)
+        """The members, in order (all single nets: nested ensembles were flattened)."""
+        return [cast(SoundCNN, member) for member in self.members]
 
     def checkpoint(self, meta: dict[str, Any] | None = None) -> dict[str, Any]:
         """A dict for ``torch.save`` that :func:`load_sound_bundle` rebuilds."""
@@ -106,7 +105,7 @@ def load_sound_bundle(path: Path) -> SoundModel:
         records = meta.get("members") or [{}] * len(raw["members"])
         members = []
         for config, record in zip(raw["members"], records, strict=True):
-            member = SoundCNN(ClassifierConfig(**{**config, "labels": tuple(config["labels"])}))
+            member = SoundCNN(ClassifierConfig.from_dict(config))
             member.meta = dict(record)
             members.append(member)
         model = SoundEnsemble(members, meta)

@@ -56,7 +56,7 @@ class SoundCNN(nn.Module):
         raw = ckpt["config"]
         if "members" in raw:
             raise ValueError(f"it holds {len(raw['members'])} nets (an ensemble), not one")
-        model = cls(ClassifierConfig(**{**raw, "labels": tuple(raw["labels"])}))
+        model = cls(ClassifierConfig.from_dict(raw))
         model.load_state_dict(ckpt["state_dict"])
         model.meta = dict(ckpt.get("meta") or {})
         return model
