@@ -6,11 +6,14 @@ needs its own ``PULSE_SERVER``.
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -181,6 +184,108 @@ def test_a_vanished_device_gives_silence_then_reconnects(pulse: PulseServer,
     assert "stopped; continuing on silence" in out and "reconnected" in out, out
     x = np.load(tmp_path / "x.npy")
     assert len(x) > 5 * 16000  # silence kept time while the device was gone
+
+
+class Show:
+    """``live --headless --record`` on the virtual microphone, its stderr lines time-stamped
+    as they come (the notes are said when they happen)."""
+
+    def __init__(self, pulse: PulseServer, rec: Path, seconds: float) -> None:
+        self.rec = rec
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dreamengine", "live", "--headless", "--seconds", str(seconds),
+             "--size", "64x36", "--record", str(rec)],
+            env=pulse.env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines: list[tuple[float, str]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append((time.monotonic(), line.rstrip()))
+
+    def levels(self) -> list[float]:
+        path = self.rec / "frames.jsonl"
+        text = path.read_text() if path.exists() else ""
+        return [json.loads(line)["drive"]["level"] for line in text.splitlines()]
+
+    def wait_until_heard(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not any(v > 0.5 for v in self.levels()[-20:]):
+            assert self.proc.poll() is None, self.stderr()
+            time.sleep(0.2)
+        assert any(v > 0.5 for v in self.levels()[-20:]), "the show never heard the tone"
+
+    def said(self, text: str) -> float | None:
+        """When a stderr line containing ``text`` came (monotonic s), or None."""
+        return next((t for t, line in self.lines if text in line), None)
+
+    def stderr(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+
+@pytest.mark.slow
+def test_a_frozen_sound_server_is_noticed_and_never_blocks_the_end(pulse: PulseServer,
+                                                                    tmp_path: Path) -> None:
+    """The server stops answering mid-show (SIGSTOP: the stream stays 'active' and delivers
+    nothing, and closing it would wait for ever): the show says so once, drifts on silence,
+    still ends at --seconds with its summary, and the recording replays."""
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, sine(440, 60.0, 48000, amplitude=0.5), 48000)
+    player = pulse.play(wav)
+    show = Show(pulse, tmp_path / "rec", seconds=10)
+    try:
+        show.wait_until_heard()
+        pulse.proc.send_signal(signal.SIGSTOP)
+        show.proc.wait(timeout=40)  # on the old code: for as long as the server stays frozen
+        show._reader.join(timeout=5)
+    finally:
+        pulse.proc.send_signal(signal.SIGKILL)
+        pulse.proc.wait()
+        show.proc.kill()
+        player.kill()
+    err = show.stderr()
+    assert show.proc.returncode == 0, err
+    assert "sent no audio" in err and "showed" in err and "recorded" in err, err
+    assert err.count("continuing on silence") == 1, err
+    levels = show.levels()
+    assert max(levels[:len(levels) // 2]) > 0.5 and levels[-1] < 0.01  # heard, then drifted
+    replayed = subprocess.run([sys.executable, "-m", "dreamengine", "replay",
+                               str(tmp_path / "rec"), "--out", str(tmp_path / "again")],
+                              capture_output=True, text=True, timeout=300, check=False)
+    assert replayed.returncode == 0, replayed.stderr
+
+
+@pytest.mark.slow
+def test_a_killed_sound_server_is_rejoined_when_it_returns(pulse: PulseServer,
+                                                             tmp_path: Path) -> None:
+    """SIGKILL the server mid-show and start it again: the show goes on, rejoins the input
+    within 4 s of the server's return and hears again."""
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, sine(440, 60.0, 48000, amplitude=0.5), 48000)
+    player = pulse.play(wav)
+    show = Show(pulse, tmp_path / "rec", seconds=14)
+    try:
+        show.wait_until_heard()
+        pulse.proc.send_signal(signal.SIGKILL)
+        pulse.proc.wait()
+        time.sleep(2)
+        pulse.restart()
+        back = time.monotonic()
+        player = pulse.play(wav)
+        show.proc.wait(timeout=60)
+        show._reader.join(timeout=5)
+    finally:
+        show.proc.kill()
+        player.kill()
+    err = show.stderr()
+    assert show.proc.returncode == 0, err
+    rejoined = show.said("reconnected")
+    assert rejoined is not None and rejoined - back <= 4.0, err
+    levels = show.levels()
+    silent = levels.index(min(levels))
+    assert max(levels[silent:]) > 0.5, "the show did not hear the input again"
 
 
 @pytest.mark.slow

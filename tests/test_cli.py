@@ -116,6 +116,35 @@ def test_help_and_version() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_a_recorded_set_is_never_overwritten_without_force(clip: Path, tmp_path: Path,
+                                                           gl_ctx) -> None:
+    """render, replay and live onto a folder that holds a session: render and replay refuse
+    (exit 2, nothing touched), live records beside it and says where; --force replaces it
+    whole (no frame of the old session is left to mix with the new one)."""
+    out = tmp_path / "set"
+    args = ("--input", clip, "--size", "32x32", "--fps", "10", "--quiet")
+    assert run_cli("render", *args, "--seconds", "0.5", "--out", out).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    again = run_cli("render", *args, "--seconds", "0.3", "--out", out)
+    assert again.returncode == 2 and "already holds a recorded session" in again.stderr
+    assert "--force" in again.stderr and "Traceback" not in again.stderr
+    onto = run_cli("replay", out, "--out", out.with_name("copy"), "--quiet")
+    assert onto.returncode == 0, onto.stderr
+    refused = run_cli("replay", out.with_name("copy"), "--out", out, "--quiet")
+    assert refused.returncode == 2 and "already holds a recorded session" in refused.stderr
+    live = run_cli("live", "--headless", "--input", clip, "--seconds", "0.5", "--size", "32x32",
+                   "--record", out)
+    assert live.returncode == 0, live.stderr
+    assert f"recording to {out}-2" in live.stderr
+    assert (tmp_path / "set-2" / "session.json").is_file()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    forced = run_cli("render", *args, "--seconds", "0.3", "--out", out, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert len(list(out.glob("frame_*.png"))) == 3
+    assert len((out / "frames.jsonl").read_text().splitlines()) == 3
+
+
 def test_replay_reproduces_a_render_exactly_and_rescales(clip: Path, tmp_path: Path,
                                                          gl_ctx) -> None:
     from PIL import Image

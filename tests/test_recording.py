@@ -15,6 +15,7 @@ from dreamengine.recording import (
     RecordingConfig,
     SessionRecorder,
     atomic_write_bytes,
+    claim_session_dir,
     encode_png,
     encode_video,
     ffmpeg_available,
@@ -98,6 +99,28 @@ def test_output_dir_is_created_or_refused(tmp_path: Path) -> None:
         prepare_output_dir(blocker / "sub")
     with pytest.raises(DreamengineError, match="cannot write to output folder /proc"):
         prepare_output_dir(Path("/proc/dreamengine-test"))
+
+
+def test_a_folder_holding_a_session_is_refused_written_beside_or_replaced(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "notes.txt").write_text("mine")
+    assert claim_session_dir(fresh, "refuse") == fresh  # other files are no session
+    set_ = tmp_path / "set"
+    set_.mkdir()
+    for name in ("session.json", "frames.jsonl", "frame_000000.png", "audio.wav", "notes.txt"):
+        (set_ / name).write_text(name)
+    with pytest.raises(DreamengineError, match=r"set already holds a recorded session.*--force"):
+        claim_session_dir(set_, "refuse")
+    assert claim_session_dir(set_, "beside") == tmp_path / "set-2"
+    (tmp_path / "set-2").mkdir()
+    assert claim_session_dir(set_, "beside") == tmp_path / "set-2"  # empty: free
+    (tmp_path / "set-2" / "frame_000000.png").write_text("x")
+    assert claim_session_dir(set_, "beside") == tmp_path / "set-3"
+    assert sorted(p.name for p in set_.iterdir()) == ["audio.wav", "frame_000000.png",
+                                                      "frames.jsonl", "notes.txt", "session.json"]
+    assert claim_session_dir(set_, "replace") == set_
+    assert [p.name for p in set_.iterdir()] == ["notes.txt"]  # only the session's files go
 
 
 @pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg not installed")

@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="render only the first S seconds (default: the whole file)")
     render.add_argument("--video", action="store_true",
                         help="also encode DIR/video.mp4 with the audio (needs ffmpeg)")
+    render.add_argument("--force", action="store_true",
+                        help="replace a session already in DIR (default: refuse)")
     _add_config_options(render)
 
     demo = sub.add_parser("demo", help="render the bundled demo clip (PNG frames and a video)")
@@ -109,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=_size, default=(640, 360), metavar="WxH")
     demo.add_argument("--fps", type=_positive(float), default=30.0, metavar="N")
     demo.add_argument("--seconds", type=_positive(float), metavar="S")
+    demo.add_argument("--force", action="store_true",
+                      help="replace a session already in DIR (an earlier demo is replaced anyway)")
     _add_config_options(demo)
 
     live = sub.add_parser("live", help="show the dream of an input in a window, in real time",
@@ -138,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also send frames to a v4l2loopback device, e.g. /dev/video10")
     live.add_argument("--video", action="store_true",
                       help="with --record: encode DIR/video.mp4 with the audio afterwards")
+    live.add_argument("--force", action="store_true",
+                      help="with --record: replace a session already in DIR (default: record "
+                           "beside it, in DIR-2, DIR-3 ...)")
     live.add_argument("--av-offset", type=_non_negative, default=0.0, metavar="MS",
                       help="with --play: delay the played audio by MS to match the picture")
     live.add_argument("--osc", type=_endpoint, default=("127.0.0.1", 9000),
@@ -189,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output size (default: the recorded size), e.g. 3840x2160")
     replay.add_argument("--video", action="store_true",
                         help="also encode DIR/video.mp4 with the session's audio (needs ffmpeg)")
+    replay.add_argument("--force", action="store_true",
+                        help="replace a session already in DIR (default: refuse)")
     replay.add_argument("--quiet", action="store_true", help="print only the result")
 
     bench = sub.add_parser("bench", help="time each pipeline stage and print a table")

@@ -31,6 +31,8 @@ def render_command(args: argparse.Namespace) -> int:
         from dreamengine.resources import demo_clip
 
         args.input, args.video = demo_clip(), True
+        args.force = args.force or _holds_demo(args.out, demo_clip())
+    args.out = _claim(args.out, "replace" if args.force else "refuse")
 
     config = load_config(args.config, config_overrides(args))
     request = RenderRequest(args.input, args.out, args.size, args.fps, args.seconds)
@@ -77,6 +79,11 @@ def live_command(args: argparse.Namespace) -> int:
     if headless and record is None and args.stats is None:
         record = Path("out") / time.strftime("live-%Y%m%d-%H%M%S")
         say(f"note: headless with nothing to show on: recording to {record}")
+    if record is not None:
+        asked, record = record, _claim(record, "replace" if args.force else "beside")
+        if record != asked:
+            say(f"note: {asked} already holds a recorded session: recording to {record} "
+                "(--force replaces it)")
     from dreamengine.controls.presets import presets_dir
 
     midi_map = args.midi_map or presets_dir().parent / "midi.toml"
@@ -146,6 +153,8 @@ def replay_command(args: argparse.Namespace) -> int:
     from dreamengine.engine import replay_session
 
     say = sayer(args.quiet)
+    if args.out.resolve() != args.session.resolve():  # that one is refused with its own reason
+        args.out = _claim(args.out, "replace" if args.force else "refuse")
 
     t0 = time.perf_counter()
     bar = Progress("replay", "frames", args.quiet)
@@ -159,9 +168,31 @@ def replay_command(args: argparse.Namespace) -> int:
     if args.video:
         meta = json.loads((args.session / "session.json").read_text())
         heard = args.session / "audio.wav"
-        audio = heard if heard.is_file() else Path(meta["input"]) if meta.get("input") else None
+        source = meta.get("input")  # sessions before 2026-12-08 wrote "None" for a microphone
+        audio = heard if heard.is_file() else Path(source) if source not in (None, "None") \
+            else None
+        if audio is None:
+            say(f"note: {heard} is gone and the session was heard live; the video is silent")
         _video(args.out, float(meta.get("fps") or 30.0), audio, summary.frames, say)
     return 0
+
+
+def _claim(folder: Path, existing: str) -> Path:
+    """The folder to write a session to; see :func:`recording.claim_session_dir`."""
+    from dreamengine.recording import claim_session_dir
+
+    return claim_session_dir(folder, existing)
+
+
+def _holds_demo(folder: Path, clip: Path) -> bool:
+    """True when ``folder`` holds an earlier ``demo`` (a render of the bundled clip)."""
+    import json
+
+    try:
+        meta = json.loads((folder / "session.json").read_text())
+        return Path(meta["input"]).resolve() == clip.resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _report_output(out_dir: Path, say: Callable[[str], None]) -> None:

@@ -82,7 +82,7 @@ def run_live(config: EngineConfig, request: LiveRequest,
         recorder = None
         if request.record is not None:
             meta = session_meta(config, models, dream, request.size, request.record_fps,
-                                str(request.input))
+                                request.input)
             recorder = SessionRecorder(request.record, config.recording, meta, live=True)
             stack.callback(lambda: closed.update(recording=recorder.close()))
         renderer = Renderer(surface.ctx, request.size, dream.key_size, config.render)

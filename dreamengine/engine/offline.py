@@ -49,12 +49,14 @@ class RenderSummary:
 
 
 def session_meta(config: EngineConfig, models: Models, dream: Dream, size: tuple[int, int],
-                 fps: float | None, source: str) -> dict[str, Any]:
-    """What ``session.json`` records: enough to rebuild the networks and re-render."""
+                 fps: float | None, source: Path | None) -> dict[str, Any]:
+    """What ``session.json`` records: enough to rebuild the networks and re-render. The input
+    is kept as an absolute path (None for a microphone), so replay finds it from anywhere."""
     return {
         "version": 1, "dreamengine": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "input": source, "size": list(size), "fps": fps,
+        "input": None if source is None else str(Path(source).resolve()),
+        "size": list(size), "fps": fps,
         "latent_dim": dream.latent_dim,
         "keyframe_size": dream.key_size,
         "dream_backend": config.dream.backend,
@@ -80,7 +82,7 @@ def _render(source: FileSource, config: EngineConfig, request: RenderRequest,
     device = resolve_device(config.dream.device)
     models = load_models(config, device)
     dream = make_dream(config, models, device)
-    meta = session_meta(config, models, dream, request.size, request.fps, str(request.input))
+    meta = session_meta(config, models, dream, request.size, request.fps, request.input)
     recorder = SessionRecorder(request.out_dir, config.recording, meta, live=False)
     duration = source.duration if request.seconds is None else request.seconds
     n_frames = max(1, round(duration * request.fps))

@@ -6,10 +6,11 @@ from dreamengine.recording.png import PngSequenceWriter, RecordingConfig, encode
 from dreamengine.recording.session import (
     RecordingSummary,
     SessionRecorder,
+    claim_session_dir,
     read_session,
 )
 from dreamengine.recording.video import encode_video, ffmpeg_available
 
 __all__ = ["FrameLog", "PngSequenceWriter", "RecordingConfig", "RecordingSummary",
-           "SessionRecorder", "atomic_write_bytes", "encode_png", "encode_video",
-           "ffmpeg_available", "prepare_output_dir", "read_session"]
+           "SessionRecorder", "atomic_write_bytes", "claim_session_dir", "encode_png",
+           "encode_video", "ffmpeg_available", "prepare_output_dir", "read_session"]

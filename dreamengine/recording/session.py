@@ -41,6 +41,8 @@ FRAMES_FILE = "frames.jsonl"
 KEYFRAMES_FILE = "keyframes.jsonl"
 LATENTS_FILE = "keyframes.f32"
 AUDIO_FILE = "audio.wav"
+VIDEO_FILE = "video.mp4"
+FRAME_PATTERN = "frame_*.png"
 SMALL_LATENT = 4096  # latents up to this many numbers are stored with every keyframe
 
 
@@ -177,6 +179,39 @@ class SessionRecorder:
             self._stop(self._writer.error)
         return RecordingSummary(self._frames.lines, self._writer.written, self._writer.dropped,
                                 self.stopped)
+
+
+def session_files(folder: Path) -> list[Path]:
+    """The files of a recorded session (or a render) in ``folder``; empty when it holds none."""
+    if not folder.is_dir():
+        return []
+    named = (SESSION_FILE, FRAMES_FILE, KEYFRAMES_FILE, LATENTS_FILE, AUDIO_FILE, VIDEO_FILE)
+    return [folder / n for n in named if (folder / n).exists()] + sorted(folder.glob(FRAME_PATTERN))
+
+
+def claim_session_dir(folder: Path, existing: str) -> Path:
+    """The folder a new session may be written to, never mixing with or replacing one already
+    there unless asked. ``existing`` says what to do when ``folder`` holds a session:
+    ``"refuse"`` (an error naming it), ``"beside"`` (the first free ``folder-2``, ``folder-3``
+    …; for a show that must start) or ``"replace"`` (its files are deleted first)."""
+    found = session_files(folder)
+    if not found:
+        return folder
+    if existing == "replace":
+        try:
+            for path in found:
+                path.unlink()
+        except OSError as exc:
+            raise DreamengineError(f"cannot replace the session in {folder}: {exc}") from None
+        return folder
+    if existing == "beside":
+        base = folder if folder.name else folder.resolve()  # "." has no name to add to
+        n = 2
+        while session_files(base.with_name(f"{base.name}-{n}")):
+            n += 1
+        return base.with_name(f"{base.name}-{n}")
+    raise DreamengineError(f"{folder} already holds a recorded session ({found[0].name}); "
+                           "choose another folder, or add --force to replace it")
 
 
 def read_session(session_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]],
