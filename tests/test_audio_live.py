@@ -138,7 +138,7 @@ def test_a_tone_played_into_the_virtual_microphone_is_recorded(pulse: PulseServe
 PLAY = """
     import sys, time
     from dreamengine.audio.file import AudioReader
-    from dreamengine.audio.live import FilePlayer
+    from dreamengine.audio.player import FilePlayer
 
     player = FilePlayer(AudioReader(sys.argv[1], 32000)).start()
     time.sleep(float(sys.argv[2]))

@@ -243,7 +243,30 @@ def test_sample_writes_pngs_and_log_lines(tmp_path: Path) -> None:
     bad = run_cli("sample", "--class", "wolf", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "unknown class 'wolf'" in bad.stderr
     bad = run_cli("sample", "--class", "dog:loud", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "unknown class 'dog:loud'" in bad.stderr
+    bad = run_cli("sample", "--class", "dog:-1", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "must be a finite number" in bad.stderr
+
+
+def test_sample_takes_sound_labels_and_any_eyes_class_names(tmp_path: Path) -> None:
+    """A sound label is drawn through the class map (rain → the ImageNet eye's umbrella); an
+    eye's class name (with its colon) and a weight after it work as well."""
+    proc = run_cli("sample", "--class", "rain", "--n", "1", "--steps", "3", "--size", "64",
+                   "--out", tmp_path / "rain")
+    assert proc.returncode == 0, proc.stderr
+    line = json.loads((tmp_path / "rain" / "frames.jsonl").read_text())
+    assert line["asked"] == {"rain": 1.0} and line["target"] == {"imagenet:umbrella": 1.0}
+    proc = run_cli("sample", "--class", "imagenet:cab:0.5", "--class", "dog", "--n", "1",
+                   "--steps", "2", "--size", "64", "--out", tmp_path / "mix")
+    assert proc.returncode == 0, proc.stderr
+    line = json.loads((tmp_path / "mix" / "frames.jsonl").read_text())
+    assert line["target"] == {"imagenet:cab": 0.5, "dog": 1.0}
+    bad = run_cli("sample", "--class", "other", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "draws nothing" in bad.stderr
+    listed = run_cli("config", "--classes")
+    names = listed.stdout.split()
+    assert listed.returncode == 0 and "dog" in names and "imagenet:umbrella" in names
+    assert len(names) == len(set(names)) > 1000
 
 
 def test_sample_through_your_own_torchvision_weights(tmp_path: Path) -> None:

@@ -82,10 +82,12 @@ def test_the_engine_loads_the_shipped_head_unless_told_not_to() -> None:
     from dreamengine.config import apply_overrides
     from dreamengine.engine.build import load_vision
 
-    net, source = load_vision(EngineConfig(), torch.device("cpu"))
+    alone = {"paths.imagenet_eye": "none"}  # CenterNet without the second eye
+    net, source = load_vision(apply_overrides(EngineConfig(), alone), torch.device("cpu"))
     assert isinstance(net, VisionNet) and "drum" in net.labels
     assert source["head"] is not None and len(str(source["head_sha256"])) == 64
-    bare, source = load_vision(apply_overrides(EngineConfig(), {"paths.vision_head": "none"}),
+    bare, source = load_vision(apply_overrides(EngineConfig(), {**alone,
+                                                                "paths.vision_head": "none"}),
                                torch.device("cpu"))
     assert "drum" not in bare.labels and source["head"] is None
 

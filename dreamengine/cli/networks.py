@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dreamengine.cli.parser import config_overrides
 from dreamengine.cli.progress import Progress
 from dreamengine.errors import DreamengineError
-from dreamengine.selection import class_weights
+from dreamengine.selection import ClassMap, class_weights
 
 # `sample`'s canvas side: from a fresh canvas, blind judges named the target of 256 px pictures
 # 11-12 times in 18 against 5-6 for the live 192 px canvas (priors/vision/MODEL_CARD.md)
@@ -50,6 +50,28 @@ def classify_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def through_class_map(asked: dict[str, float], class_map: ClassMap, image_labels: tuple[str, ...],
+                      seed: int) -> dict[str, float]:
+    """``asked`` with each sound label (``rain``) replaced by one of its image classes, drawn
+    by the class map's weights as the live show draws it (seeded: chain ``seed`` draws the
+    same one every time); image class names pass through."""
+    import random
+
+    out: dict[str, float] = {}
+    rng = random.Random(seed)
+    for name, weight in asked.items():
+        options = [(k, w) for k, w in class_map.targets(name) if w > 0]
+        if name in image_labels:
+            out[name] = out.get(name, 0.0) + weight
+            continue
+        if not options:
+            raise DreamengineError(f"sound label {name!r} draws nothing in the class map "
+                                   "(its table is empty): the dream would only drift")
+        pick = rng.choices([k for k, _ in options], [w for _, w in options])[0]
+        out[pick] = out.get(pick, 0.0) + weight
+    return out
+
+
 def parse_class_weights(items: list[str], labels: tuple[str, ...]) -> dict[str, float]:
     """``["dog", "bird:0.5"]`` → ``{"dog": 1.0, "bird": 0.5}``, checked against ``labels``."""
     try:
@@ -69,8 +91,15 @@ def sample_command(args: argparse.Namespace) -> int:
 
     from dreamengine.dream.sample import sample_canvases, sample_images
     from dreamengine.engine import load_config
-    from dreamengine.engine.build import load_image_prior, load_vision, resolve_device
+    from dreamengine.engine.build import (
+        class_map_path,
+        load_image_prior,
+        load_vision,
+        resolve_device,
+    )
     from dreamengine.recording import FrameLog, atomic_write_bytes, encode_png, prepare_output_dir
+    from dreamengine.selection import load_class_map
+    from dreamengine.vocabulary import LABELS as VOCABULARY
 
     config = load_config(args.config, config_overrides(args))
     if args.steps < 1:
@@ -83,10 +112,13 @@ def sample_command(args: argparse.Namespace) -> int:
         if size % 32:
             raise DreamengineError(f"--size must be a multiple of 32 px, got {size}")
         net, _ = load_vision(config, device)
-        target = parse_class_weights(args.classes, net.labels)
-        out = prepare_output_dir(args.out)
-        images = sample_canvases(net, target, args.n, args.steps, args.seed, config.sampler, size)
+        asked = parse_class_weights(args.classes, net.labels + VOCABULARY)
         seeds = [args.seed + i for i in range(args.n)]
+        class_map = load_class_map(class_map_path(config, net), VOCABULARY, net.labels)
+        targets = [through_class_map(asked, class_map, net.labels, seed) for seed in seeds]
+        out = prepare_output_dir(args.out)
+        images = [sample_canvases(net, t, 1, args.steps, s, config.sampler, size)[0]
+                  for t, s in zip(targets, seeds, strict=True)]
     else:
         if args.size is not None:
             raise DreamengineError("--size is for the canvas dream; the latent dream's pictures "
@@ -94,16 +126,18 @@ def sample_command(args: argparse.Namespace) -> int:
         prior, _ = load_image_prior(config, device, warnings)
         for warning in warnings:
             print(f"dreamengine: note: {warning}", file=sys.stderr)
-        target = parse_class_weights(args.classes, prior.labels)
+        asked = parse_class_weights(args.classes, prior.labels)
         out = prepare_output_dir(args.out)
-        images = sample_images(prior, target, args.n, args.steps, args.seed, config.sampler)
+        images = sample_images(prior, asked, args.n, args.steps, args.seed, config.sampler)
         seeds = [args.seed] * args.n  # one batch: row i of the seed's latents
-    stem = "_".join(sorted(target))
+        targets = [asked] * args.n
+    stem = "_".join(sorted(asked)).replace(":", "-")
     with FrameLog(out / "frames.jsonl") as log:
         for i, image in enumerate(images):
             name = f"{stem}_{i:03d}.png"
             atomic_write_bytes(out / name, encode_png(image))
-            log.write({"file": name, "index": i, "seed": seeds[i], "target": target,
+            log.write({"file": name, "index": i, "seed": seeds[i], "target": targets[i],
+                       "asked": asked,
                        "steps": args.steps, "size": image.shape[0],
                        "sampler": dataclasses.asdict(config.sampler)})
     print(f"samples: {out.resolve()}/{stem}_*.png  log: {out.resolve()}/frames.jsonl")

@@ -220,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="print every parameter with its value and unit (TOML)")
     config.add_argument("--out", type=Path, metavar="FILE", help="write it to FILE instead")
+    config.add_argument("--classes", action="store_true",
+                        help="list the image classes of every vision network (eye) instead, "
+                             "one per line, as the class map and --class name them")
     _add_config_options(config)
     return parser
 

@@ -8,17 +8,23 @@ import contextlib
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from dreamengine.cli.parser import config_overrides
 from dreamengine.config import dump_toml
 from dreamengine.errors import DreamengineError
 from dreamengine.recording.files import atomic_write_bytes
 
+if TYPE_CHECKING:
+    from dreamengine.engine.config import EngineConfig
+
 
 def config_command(args: argparse.Namespace) -> int:
     from dreamengine.engine import load_config
 
     config = load_config(args.config, config_overrides(args))
+    if args.classes:
+        return _list_classes(config)
     text = ("# dreamengine config: every parameter, its value and unit (from `dreamengine "
             "config`).\n# Pass it back with --config FILE; --set KEY=VALUE overrides one.\n\n"
             + dump_toml(config))
@@ -30,6 +36,21 @@ def config_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise DreamengineError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"wrote {args.out}")
+    return 0
+
+
+def _list_classes(config: EngineConfig) -> int:
+    """Every image class the configured dream can climb, one per line (loads the networks)."""
+    import torch
+
+    from dreamengine.engine.build import load_image_prior, load_vision
+
+    if config.dream.backend == "canvas":
+        net, _ = load_vision(config, torch.device("cpu"))
+        labels = net.labels
+    else:
+        labels = load_image_prior(config, torch.device("cpu"), [])[0].labels
+    print("\n".join(labels))
     return 0
 
 

@@ -63,6 +63,8 @@ _SAMPLER = {
     "steps_per_keyframe": Param(int, 1, 64, "steps", "PPGN steps between keyframes"),
     "clip": Param(float, 0.5, 10.0, "latent units", "|h| never exceeds this"),
     "spatial": Param(bool, help="one region of the canvas per selected class"),
+    "alternate_eyes": Param(bool, help="a target on several vision networks climbs one per "
+                            "step, in turn by weight (off: all of them in every step)"),
     "zoom_per_s": Param(float, 0.5, 2.0, "×/s", "how fast the dreamed canvas zooms into itself"),
     "rotate_deg_per_s": Param(float, -45.0, 45.0, "°/s", "how fast the dreamed canvas turns"),
     "view_px": Param(int, 0, 1024, "px",

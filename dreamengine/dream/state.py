@@ -23,7 +23,10 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 import torch
 
+from dreamengine.dream.pictures import canvas_keyframe, image_of
 from dreamengine.models import ImagePrior
+from dreamengine.models.eyes import Eye, Eyes
+from dreamengine.models.imagenet_eye import ImageNetEye
 from dreamengine.models.vision import VisionNet
 from dreamengine.sampler import (
     Objective,
@@ -36,7 +39,6 @@ from dreamengine.sampler import (
 )
 from dreamengine.sampler.canvas import (
     View,
-    canvas_image,
     canvas_step,
     coarse_side,
     enlarge,
@@ -45,12 +47,12 @@ from dreamengine.sampler.canvas import (
     renew,
     shrink,
 )
-from dreamengine.sampler.objectives import heatmap_objective
+from dreamengine.sampler.objectives import add, heatmap_objective, take_turns
 
 if TYPE_CHECKING:  # importing torchvision pulls in torch._dynamo: only when asked for
     from dreamengine.models.torchvision_vision import TorchvisionVision
 
-VisionModel = Union[VisionNet, "TorchvisionVision"]  # the second is a name only for mypy
+VisionModel = Union[VisionNet, "TorchvisionVision", ImageNetEye, Eyes]
 ImageModel = Union[ImagePrior, VisionModel]  # noqa: UP007 - the alias above is a Union
 Target = Union[Mapping[str, float], np.ndarray]  # noqa: UP007 - names, or [len(labels)] weights
 
@@ -171,16 +173,31 @@ class Dream:
 
     def objective(self, target: Target) -> Objective | None:
         """The class term for ``target``: a weighted mixture, or with ``spatial`` one region
-        of the canvas per class; ``None`` (drift on the prior) for an empty target."""
-        return self._objective(self.weights(target))
+        of the canvas per class; the terms of several vision networks added; ``None`` (drift
+        on the prior) for an empty target."""
+        terms, _ = self._terms(self.weights(target))
+        return add(*terms) if len(terms) > 1 else terms[0] if terms else None
 
-    def _objective(self, weights: torch.Tensor) -> Objective | None:
+    def _terms(self, weights: torch.Tensor) -> tuple[list[Objective], list[float]]:
+        """One class term per vision network the target needs, and each one's share of the
+        target's weight (the emoji prior: its one condition net)."""
         if not bool((weights != 0).any()):
-            return None
+            return [], []
         weights = weights.to(self.device)
-        if not isinstance(self.prior, ImagePrior):
-            return heatmap_objective(self.prior.scorer(weights), weights, self.params.spatial,
-                                     rival_classes=self.prior.n_detector)
+        if isinstance(self.prior, ImagePrior):
+            return [self._latent_objective(weights)], [1.0]
+        parts = self.prior.parts(weights) if isinstance(self.prior, Eyes) else [
+            (self.prior, weights)]
+        return ([self._eye_objective(eye, w) for eye, w in parts],
+                [float(w.clamp_min(0).sum()) for _, w in parts])
+
+    def _eye_objective(self, eye: Eye, weights: torch.Tensor) -> Objective:
+        return heatmap_objective(eye.scorer(weights), weights, self.params.spatial,
+                                 fraction=eye.top_fraction, suppress=eye.suppress,
+                                 rival_classes=eye.n_detector)
+
+    def _latent_objective(self, weights: torch.Tensor) -> Objective:
+        assert isinstance(self.prior, ImagePrior)
         condition = self.prior.condition
         if self.params.spatial and int((weights > 0).sum()) > 1:
             size = min(condition.config.input_size, self.prior.config.generator.size)
@@ -196,7 +213,7 @@ class Dream:
         ``params.coarse_keyframes`` keyframes after a fresh start or a renewal the steps run on
         the canvas at half size (coarse to fine); ``coarse`` forces that choice."""
         weights = self.weights(target)
-        objective = self._objective(weights)
+        terms = self._terms(weights)
         step = self.step
         lead = self.labels[int(weights.argmax())] if bool((weights != 0).any()) else None
         shown = (self.lead, self._challenger, self.fresh_at)  # restored with the canvas on reset
@@ -212,8 +229,8 @@ class Dream:
                            fresh.to(self.device)).flatten(1)
         if coarse is None:
             coarse = self.canvas and step - self.fresh_at < self.params.coarse_keyframes
-        score = (self._advance(objective, dt, coarse) if self.canvas
-                 else self._advance_latent(objective))
+        score = (self._advance(terms, dt, coarse) if self.canvas
+                 else self._advance_latent(add(*terms[0]) if terms[0] else None))
         self.step += 1
         image = self.image() if torch.isfinite(self.h).all() else None
         reset = image is None or not bool(np.isfinite(score))
@@ -246,14 +263,18 @@ class Dream:
         self.lead, self._challenger = lead, None
         return True
 
-    def _advance(self, objective: Objective | None, dt: float, coarse: bool) -> float:
+    def _advance(self, terms: tuple[list[Objective], list[float]], dt: float,
+                 coarse: bool) -> float:
         side = self.canvas_px
         z = move(self.h.view(1, 3, side, side), view_for(self.params, dt))
         if coarse:  # large shapes first: the steps see the canvas at half size
             z = shrink(z, coarse_side(side))
         g = torch.Generator().manual_seed(self._keyframe_seed(NOISE))
         score = 0.0
-        for _ in range(self.params.steps_per_keyframe):
+        steps = self.params.steps_per_keyframe
+        for i in range(steps):
+            objective = (take_turns(*terms, self.step * steps + i) if self.params.alternate_eyes
+                         else add(*terms[0]) if terms[0] else None)
             result = canvas_step(z, objective, self.params, g)
             z, score = result.z, float(result.score[0])
         self.h = (enlarge(z, side) if coarse else z).flatten(1)
@@ -277,20 +298,3 @@ class Dream:
             return canvas_keyframe(self.h, self.canvas_px)
         assert isinstance(self.prior, ImagePrior)
         return image_of(self.prior, self.h)
-
-
-@torch.no_grad()
-def canvas_keyframe(h: torch.Tensor, side: int) -> np.ndarray:
-    """The keyframe a canvas state ``[1, 3·side²]`` shows: ``[side, side, 3]`` uint8."""
-    rgb = canvas_image(h.reshape(1, 3, side, side).float())[0]
-    return (rgb * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-
-
-@torch.no_grad()
-def image_of(prior: ImagePrior, h: torch.Tensor) -> np.ndarray:
-    """The keyframe a latent ``[1, latent_dim]`` shows: ``[S, S, 3]`` uint8, row 0 = top.
-
-    Live runs and ``replay`` both go through here, so a replayed keyframe is bit-identical.
-    """
-    image = prior.generator(h)[0].float().clamp(-1, 1)
-    return ((image + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()

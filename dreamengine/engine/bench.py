@@ -5,6 +5,7 @@ Times are wall-clock on whatever else the machine is doing; compare ratios withi
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,9 +20,13 @@ from dreamengine.engine.build import load_sound_model, resolve_device
 from dreamengine.engine.config import EngineConfig
 from dreamengine.features import StreamingLogMel
 from dreamengine.models import CenterNet, ImagePrior, ImagePriorConfig
+from dreamengine.models.efficientnet_lite import EfficientNetLite
+from dreamengine.models.eyes import Eyes
+from dreamengine.models.imagenet_eye import ImageNetEye
 from dreamengine.models.vision import VisionNet
 from dreamengine.recording import encode_png
 from dreamengine.render import Renderer, create_headless_context, frame_params
+from dreamengine.sampler import SamplerConfig
 
 PRIOR_SIZES = (64, 128)  # the latent (emoji) dream's generator sizes
 CANVAS_SIZES = (192, 256)  # the canvas dream's sizes
@@ -100,7 +105,26 @@ def bench_canvas(config: EngineConfig, size: int, device: torch.device) -> dict[
     dream.params = steady
     key = median_ms(lambda: dream.keyframe(target, 1 / 30), repeats=5)
     return {"dream_step_ms": step, "keyframes_per_s": 1000.0 / key,
-            "coarse_step_ms": coarse_step}
+            "coarse_step_ms": coarse_step, **bench_eyes(net, one_step, size, device)}
+
+
+def bench_eyes(net: VisionNet, params: SamplerConfig, size: int,
+               device: torch.device) -> dict[str, float]:
+    """One step with the ImageNet eye alone, and with a target on both eyes: both in one step
+    (``alternate_eyes`` off) and taking turns (the default). Random weights, as above."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        imagenet = ImageNetEye(EfficientNetLite(), tuple(f"c{i}" for i in range(1000)))
+    eyes = Eyes([("coco", net), ("imagenet", imagenet.to(device))])
+    out = {}
+    for name, target, alternate in (("imagenet_step_ms", {"imagenet:c3": 1.0}, True),
+                                    ("two_eyes_step_ms", {"dog": 0.5, "imagenet:c3": 0.5}, False),
+                                    ("alternating_step_ms", {"dog": 0.5, "imagenet:c3": 0.5},
+                                     True)):
+        dream = Dream(eyes, replace(params, alternate_eyes=alternate), seed=0, device=device,
+                      canvas_px=size)
+        out[name] = median_ms(functools.partial(dream.keyframe, target, 1 / 30), repeats=10)
+    return out
 
 
 def bench_render(config: EngineConfig, size: tuple[int, int]) -> dict[str, float]:
@@ -139,14 +163,12 @@ def run_all(config: EngineConfig) -> dict[str, Any]:
     device = resolve_device(config.dream.device)
     out: dict[str, Any] = {"torch_threads": torch.get_num_threads(), "device": str(device)}
     out.update(bench_hearing(config, load_sound_model(config, [])))  # the net `live` runs
-    for key in ("dream_step_ms", "keyframes_per_s", "coarse_step_ms"):
-        out[key] = {}
     for size in CANVAS_SIZES:
         for key, value in bench_canvas(config, size, device).items():
-            out[key][str(size)] = value
+            out.setdefault(key, {})[str(size)] = value
     for size in PRIOR_SIZES:
         for key, value in bench_dream(config, size, device).items():
-            out[key][f"latent_{size}"] = value
+            out.setdefault(key, {})[f"latent_{size}"] = value
     for key in ("render_fps", "render_readback_fps", "render_png_fps"):
         out[key] = {}
     for w, h in RENDER_SIZES:

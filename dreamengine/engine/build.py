@@ -15,6 +15,8 @@ from dreamengine.dream.state import Dream, ImageModel, VisionModel
 from dreamengine.engine.config import EngineConfig
 from dreamengine.errors import DreamengineError
 from dreamengine.models import ImagePrior
+from dreamengine.models.eyes import Eyes
+from dreamengine.models.imagenet_eye import ImageNetEye
 from dreamengine.models.vision import VisionNet
 from dreamengine.resources import priors_dir
 from dreamengine.selection import ClassMap, load_class_map
@@ -23,7 +25,10 @@ SHIPPED_IMAGE_PRIOR = Path("image") / "prior.pt"
 SHIPPED_SOUND_CLASSIFIER = Path("sound") / "classifier.pt"
 SHIPPED_VISION = Path("vision") / "centernet.pt"
 SHIPPED_VISION_HEAD = Path("vision") / "head.pt"  # instruments, fire, tools, emergency vehicles
-SHIPPED_CLASS_MAP = Path("class_map.toml")  # sound labels → COCO classes and patterns
+SHIPPED_IMAGENET_EYE = Path("vision") / "efficientnet_lite0.pt"  # the second eye (ImageNet-1k)
+IMAGENET_CLASSES = Path("vision") / "imagenet_classes.txt"  # its class names, in index order
+SHIPPED_CLASS_MAP = Path("class_map.toml")  # sound labels → both eyes' classes
+SHIPPED_CENTERNET_CLASS_MAP = Path("class_map_centernet.toml")  # → CenterNet's alone
 SHIPPED_LATENT_CLASS_MAP = Path("class_map_latent.toml")  # → the emoji prior's labels
 SHIPPED_IMAGENET_CLASS_MAP = Path("class_map_imagenet.toml")  # → ImageNet label groups
 SHIPPED_IMAGENET_LABELS = Path("imagenet_labels.toml")
@@ -52,16 +57,24 @@ def load_models(config: EngineConfig, device: torch.device) -> Models:
     image: ImageModel
     if config.dream.backend == "canvas":
         image, source = load_vision(config, device)
-        shipped_map = (SHIPPED_CLASS_MAP if config.dream.vision == "centernet"
-                       else SHIPPED_IMAGENET_CLASS_MAP)
     else:
         image, source = load_image_prior(config, device, warnings)
-        shipped_map = SHIPPED_LATENT_CLASS_MAP
-    map_path = Path(config.paths.class_map) if config.paths.class_map else (
-        priors_dir() / shipped_map)
-    class_map = load_class_map(map_path, sound.config.labels, image.labels)
+    class_map = load_class_map(class_map_path(config, image), sound.config.labels, image.labels)
     check_class_names(config, sound.config.labels + tuple(image.labels))
     return Models(sound, image, class_map, source, warnings)
+
+
+def class_map_path(config: EngineConfig, image: ImageModel) -> Path:
+    """The configured class map, or the shipped one for the image model: both eyes, CenterNet
+    alone (``paths.imagenet_eye = "none"``), a torchvision classifier, or the emoji prior."""
+    if config.paths.class_map:
+        return Path(config.paths.class_map)
+    if config.dream.backend != "canvas":
+        return priors_dir() / SHIPPED_LATENT_CLASS_MAP
+    if config.dream.vision != "centernet":
+        return priors_dir() / SHIPPED_IMAGENET_CLASS_MAP
+    shipped = SHIPPED_CLASS_MAP if isinstance(image, Eyes) else SHIPPED_CENTERNET_CLASS_MAP
+    return priors_dir() / shipped
 
 
 def check_class_names(config: EngineConfig, known: tuple[str, ...]) -> None:
@@ -142,9 +155,26 @@ def load_vision(config: EngineConfig,
     path = Path(config.paths.vision) if config.paths.vision else priors_dir() / SHIPPED_VISION
     head = vision_head_path(config)
     net = VisionNet.load(path, device, head=head)
-    return net, {"backend": "canvas", "vision": "centernet", "path": str(path),
-                 "sha256": _sha256(path), "head": None if head is None else str(head),
-                 "head_sha256": None if head is None else _sha256(head)}
+    source: dict[str, object] = {
+        "backend": "canvas", "vision": "centernet", "path": str(path), "sha256": _sha256(path),
+        "head": None if head is None else str(head),
+        "head_sha256": None if head is None else _sha256(head), "imagenet_eye": None}
+    second = imagenet_eye_path(config)
+    if second is None:
+        return net, source
+    eye = ImageNetEye.load(second, priors_dir() / IMAGENET_CLASSES, device)
+    source.update(imagenet_eye=str(second), imagenet_eye_sha256=_sha256(second))
+    return Eyes([("coco", net), ("imagenet", eye)]), source
+
+
+def imagenet_eye_path(config: EngineConfig) -> Path | None:
+    """The second eye's checkpoint: the configured file, the shipped one, or None."""
+    if config.paths.imagenet_eye == "none":
+        return None
+    if config.paths.imagenet_eye:
+        return Path(config.paths.imagenet_eye)
+    shipped = priors_dir() / SHIPPED_IMAGENET_EYE
+    return shipped if shipped.is_file() else None
 
 
 def vision_head_path(config: EngineConfig) -> Path | None:

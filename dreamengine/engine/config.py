@@ -43,6 +43,8 @@ class PathsConfig:
     image_prior: str = ""  # image prior bundle (.pt), for dream.backend = "latent"
     vision: str = ""  # CenterNet checkpoint (.pt), for dream.backend = "canvas"
     vision_head: str = ""  # extra heatmap head (.pt) on CenterNet; "none": the detector alone
+    imagenet_eye: str = ""  # the second eye beside CenterNet: an EfficientNet-Lite checkpoint
+    #                         (.pt; default the shipped ImageNet one); "none": CenterNet alone
     vision_weights: str = ""  # state dict for dream.vision = "torchvision:ARCH" (yours)
     vision_labels: str = ""  # label → ImageNet indices TOML (default priors/imagenet_labels.toml)
     sound_classifier: str = ""  # sound classifier checkpoint (.pt)

@@ -11,7 +11,8 @@ from typing import Protocol
 
 from dreamengine.audio import FileSource
 from dreamengine.audio.file import AudioReader
-from dreamengine.audio.live import FilePlayer, LiveSource
+from dreamengine.audio.live import LiveSource
+from dreamengine.audio.player import FilePlayer
 from dreamengine.controls.midi import MidiInput
 from dreamengine.controls.osc import OscServer
 from dreamengine.engine.config import EngineConfig

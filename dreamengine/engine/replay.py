@@ -157,9 +157,10 @@ def _rebuild_prior(meta: dict[str, Any], config: EngineConfig,
     source = meta.get("image_prior", {})
     if meta.get("dream_backend") == "canvas":
         if source.get("vision", "centernet") == "centernet":
-            # a session from before the extra head (no "head" key) replays without one
+            # a session from before the extra head or the second eye replays without them
             recorded = {"paths.vision": source["path"],
-                        "paths.vision_head": source.get("head") or "none"}
+                        "paths.vision_head": source.get("head") or "none",
+                        "paths.imagenet_eye": source.get("imagenet_eye") or "none"}
         else:
             recorded = {"dream.vision": source["vision"], "paths.vision_weights": source["path"],
                         "paths.vision_labels": source["labels"]}
@@ -180,7 +181,9 @@ def _check_same(source: dict[str, Any], now: dict[str, Any]) -> None:
         raise DreamengineError(
             f"the session was recorded with image model {source['path']} (sha256 "
             f"{source['sha256'][:12]}…), which has changed since; replay needs that file")
-    if source.get("head_sha256") and now.get("head_sha256") != source["head_sha256"]:
-        raise DreamengineError(
-            f"the session was recorded with vision head {source['head']} (sha256 "
-            f"{source['head_sha256'][:12]}…), which has changed since; replay needs that file")
+    for key, what in (("head", "vision head"), ("imagenet_eye", "ImageNet eye")):
+        recorded = source.get(f"{key}_sha256")
+        if recorded and now.get(f"{key}_sha256") != recorded:
+            raise DreamengineError(
+                f"the session was recorded with {what} {source[key]} (sha256 "
+                f"{recorded[:12]}…), which has changed since; replay needs that file")

@@ -191,6 +191,9 @@ def _is_global_pool(traced: fx.GraphModule, node: fx.Node) -> bool:
 class TorchvisionVision(nn.Module):
     """Per-label score maps of RGB images from a torchvision ImageNet classifier; frozen."""
 
+    top_fraction = 1 / 16  # as the detector's heatmaps (see VisionNet)
+    suppress = 0.5
+
     def __init__(self, classifier: nn.Module, classes: Mapping[str, Sequence[int]],
                  reduce: str = "logsumexp") -> None:
         super().__init__()

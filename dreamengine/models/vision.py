@@ -32,6 +32,9 @@ UNSCORED = -30.0  # logit given to the head's classes when they were not compute
 class VisionNet(nn.Module):
     """Per-class score maps of RGB images; frozen, eval mode."""
 
+    top_fraction = 1 / 16  # a class is climbed on the top 1/16 of its map's places (one object)
+    suppress = 0.5  # and the strongest unwanted thing is pushed down this hard
+
     def __init__(self, detector: CenterNet, patterns: tuple[str, ...] = PATTERNS,
                  seed: int = 0, head: HeatmapHead | None = None) -> None:
         super().__init__()

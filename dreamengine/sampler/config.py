@@ -16,6 +16,8 @@ class SamplerConfig:
     steps_per_keyframe: int = 1  # PPGN steps between published keyframes
     clip: float = 3.0  # |h| never exceeds this (latent units)
     spatial: bool = False  # give each selected class its own region of the canvas (up to 4)
+    alternate_eyes: bool = True  # a target on several vision networks: each step climbs one
+    #                     of them, in turn by weight (the cost of one); False: all in each step
     # canvas dream only: how the canvas falls into itself between keyframes
     zoom_per_s: float = 1.04  # canvas scale per second; > 1 zooms in (as render.zoom_per_s)
     rotate_deg_per_s: float = 1.0  # degrees per second, counter-clockwise

@@ -48,6 +48,25 @@ def scale(term: Objective, factor: float) -> Objective:
     return lambda image: factor * term(image)
 
 
+GOLDEN = 0.6180339887498949  # the golden ratio's fractional part: the most even turn-taking
+
+
+def take_turns(terms: list[Objective], shares: list[float], step: int) -> Objective | None:
+    """The term that step ``step`` climbs when several take turns (one network per step costs
+    what one costs): ``step·φ mod 1`` falls in each term's share of [0, 1), so over any run of
+    steps each term gets close to its share of them, and the choice depends on ``step`` alone
+    (a replay re-simulates it)."""
+    if len(terms) <= 1:
+        return terms[0] if terms else None
+    total = sum(shares)
+    u, edge = (step * GOLDEN) % 1.0, 0.0
+    for term, share in zip(terms, shares, strict=True):
+        edge += share / total
+        if u < edge:
+            return term
+    return terms[-1]
+
+
 Box = tuple[float, float, float, float]  # left, top, width, height as fractions of the image
 
 

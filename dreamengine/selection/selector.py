@@ -190,6 +190,14 @@ class Selector:
         return ((options[pick][0], 1.0),)
 
 
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def normalised(weights: dict[str, float]) -> dict[str, float]:
     """``weights`` scaled to sum to 1; empty when they sum to nothing (drift)."""
     total = sum(weights.values())
@@ -199,10 +207,14 @@ def normalised(weights: dict[str, float]) -> dict[str, float]:
 def class_weights(items: tuple[str, ...] | list[str], bare: float | None = None
                   ) -> dict[str, float]:
     """``("dog:2", "rain:0.5")`` → ``{"dog": 2.0, "rain": 0.5}``; a malformed item raises a
-    ValueError naming it. With ``bare``, a name without ``:factor`` gets that weight."""
+    ValueError naming it. With ``bare``, a name without ``:factor`` gets that weight. Names may
+    hold a colon themselves (``imagenet:umbrella:0.5``): the factor is what follows the last
+    one, when that is a number."""
     out: dict[str, float] = {}
     for item in items:
-        name, sep, value = item.partition(":")
+        name, sep, value = item.rpartition(":")
+        if not sep or (bare is not None and not _number(value)):
+            name, sep = item, ""
         try:
             factor = float(value) if sep else (bare if bare is not None else -1.0)
         except ValueError:
