@@ -56,6 +56,8 @@ def test_osc_sets_queries_and_survives_garbage(tmp_path: Path) -> None:
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
             raw.sendto(b"not osc at all", ("127.0.0.1", server.port))
+            # ",f" with its 4 data bytes missing: python-osc would read 0.0 and stop the dream
+            raw.sendto(b"/dreamengine/sampler/eps2\0\0\0,f\0\0", ("127.0.0.1", server.port))
         for address, args in [("/dreamengine/sampler/eps2", (2.0,)),
                               ("/dreamengine/weight/dog", (3,)),
                               ("/dreamengine/pin/rain", (1,)),
@@ -73,7 +75,7 @@ def test_osc_sets_queries_and_survives_garbage(tmp_path: Path) -> None:
         assert len(messages) == 9
         for m in messages:
             assert con.osc(m.address, m.args, m.sender, t=1.0) == []
-        assert server.bad_packets == 1
+        assert server.bad_packets == 2
         c = con.controls
         assert c.sampler.eps2 == 2.0 and c.get("weight.dog") == 3.0
         assert c.selection.pins == ("rain",)

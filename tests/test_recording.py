@@ -158,6 +158,26 @@ def test_video_keeps_the_frames_times_and_only_this_sessions_frames(tmp_path: Pa
     assert not list(tmp_path.glob(".frames.ffconcat"))
 
 
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
+def test_a_video_runs_for_every_frame_when_the_audio_ends_first(tmp_path: Path) -> None:
+    import subprocess
+
+    import soundfile as sf
+
+    writer = PngSequenceWriter(tmp_path, RecordingConfig())
+    for i in range(40):  # 4 s at 10 fps
+        writer.submit(i, np.full((16, 16, 3), 5 * i, np.uint8))
+    writer.close()
+    sf.write(tmp_path / "a.wav", np.full(8000, 0.1, np.float32), 16000)  # 0.5 s of audio
+    video = encode_video(tmp_path, 10, tmp_path / "v.mp4", audio=tmp_path / "a.wav", seconds=4)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,"
+                            "duration", "-of", "json", str(video)], capture_output=True,
+                           text=True, check=True)
+    streams = {s["codec_type"]: float(s["duration"]) for s in json.loads(probe.stdout)["streams"]}
+    assert streams["video"] == pytest.approx(4.0, abs=0.15)
+    assert streams["audio"] == pytest.approx(4.0, abs=0.15)  # padded with silence
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (7, 5), (64, 48)])
 def test_png_encoder_round_trips_through_pillow(shape: tuple[int, int]) -> None:
     import io

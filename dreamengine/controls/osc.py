@@ -62,7 +62,9 @@ class OscServer:
                 continue
             try:
                 messages = [m.message for m in osc_packet.OscPacket(data).messages]
-            except Exception:  # anything that is not OSC: count it, drop it
+                if not all(arguments_fit(m.dgram) for m in messages):
+                    raise ValueError("arguments shorter than their type tags")
+            except Exception:  # anything that is not OSC, or is cut short: count it, drop it
                 self.bad_packets += 1
                 continue
             with self._lock:
@@ -107,6 +109,42 @@ def send_message(host: str, port: int, address: str, *args: Any) -> None:
     """Send one OSC message from a fresh socket (for tests, benchmarks and scripts)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(build(address, args), (host, port))
+
+
+FIXED_SIZE = {"i": 4, "f": 4, "c": 4, "r": 4, "m": 4, "d": 8, "h": 8, "t": 8,
+              "T": 0, "F": 0, "N": 0, "I": 0, "[": 0, "]": 0}
+
+
+def _padded_string_end(dgram: bytes, start: int) -> int | None:
+    """Where the OSC string at ``start`` ends, with its NUL and padding; None if cut off."""
+    nul = dgram.find(b"\0", start)
+    return None if nul < 0 else start + (nul - start) // 4 * 4 + 4
+
+
+def arguments_fit(dgram: bytes) -> bool:
+    """Whether one OSC message's data holds every argument its type tags announce (python-osc
+    reads a float cut off after ``,f`` as 0.0: a truncated message must be refused instead)."""
+    tags_at = _padded_string_end(dgram, 0)
+    tags_end = None if tags_at is None else _padded_string_end(dgram, tags_at)
+    if tags_at is None or tags_end is None:
+        return False
+    pos = tags_end
+    for tag in dgram[tags_at:dgram.index(b"\0", tags_at)].decode("ascii", "replace")[1:]:
+        if tag in FIXED_SIZE:
+            pos += FIXED_SIZE[tag]
+        elif tag in "sS":
+            end = _padded_string_end(dgram, pos)
+            if end is None:
+                return False
+            pos = end
+        elif tag == "b":
+            if pos + 4 > len(dgram):
+                return False
+            size = int.from_bytes(dgram[pos : pos + 4], "big")
+            pos += 4 + -(-size // 4) * 4
+        if pos > len(dgram):
+            return False
+    return True
 
 
 def parse(data: bytes) -> list[tuple[str, tuple[Any, ...]]]:

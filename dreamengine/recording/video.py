@@ -49,8 +49,9 @@ def concat_list(timeline: list[tuple[str, float]], fps: float) -> str:
 
 def encode_video(frames_dir: Path, fps: float, out_path: Path,
                  audio: Path | None = None, seconds: float | None = None) -> Path:
-    """Encode the folder's frames to H.264 MP4 at a constant ``fps``; audio is trimmed to fit
-    (from the first frame's time, when the folder has a timeline)."""
+    """Encode the folder's frames to H.264 MP4 at a constant ``fps``; the video runs for every
+    frame, the audio (from the first frame's time, when the folder has a timeline) is trimmed to
+    fit or padded with silence where it ends first."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise DreamengineError("ffmpeg is not installed; cannot write a video")
@@ -66,7 +67,7 @@ def encode_video(frames_dir: Path, fps: float, out_path: Path,
         start = 0.0
     if audio is not None:
         cmd += ["-ss", f"{start:.6f}", "-i", str(audio), "-map", "0:v", "-map", "1:a",
-                "-c:a", "aac", "-shortest"]
+                "-c:a", "aac", "-af", "apad", "-shortest"]  # padded: the video sets the end
     if seconds is not None:
         cmd += ["-t", f"{seconds:g}"]
     partial = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
