@@ -174,6 +174,11 @@ def test_replay_reproduces_a_render_exactly_and_rescales(clip: Path, tmp_path: P
     (broken / "keyframes.f32").write_bytes(b"")  # truncated: the canvas snapshot is gone
     proc = run_cli("replay", broken, "--out", tmp_path / "b1", "--quiet")
     assert proc.returncode == 2 and "latents end before keyframe 0" in proc.stderr
+    shutil.copytree(session, broken, dirs_exist_ok=True)
+    cut = (session / "keyframes.jsonl").read_text().splitlines(keepends=True)
+    (broken / "keyframes.jsonl").write_text("".join(cut[: len(cut) // 2]))
+    proc = run_cli("replay", broken, "--out", tmp_path / "b-cut", "--quiet")
+    assert proc.returncode == 2 and "keyframes.jsonl stops at keyframe" in proc.stderr
     meta = json.loads((session / "session.json").read_text())
     del meta["size"]
     shutil.copytree(session, broken, dirs_exist_ok=True)

@@ -278,6 +278,8 @@ def test_osc_command_says_when_nobody_answers(capsys) -> None:
     assert main(["osc", "/dreamengine/state", "--to", to, "--wait", "0.2"]) == 1
     assert "no reply from 127.0.0.1" in capsys.readouterr().err
     assert main(["osc", "/dreamengine/reseed", "--to", to, "--wait", "0"]) == 0  # not a query
+    assert main(["osc", "/dreamengine/sampler/eps2", "2", "--to", to, "--wait", "0"]) == 1
+    assert "nothing at 127.0.0.1" in capsys.readouterr().err  # a set nobody confirmed
 
 
 def test_osc_command_refuses_foreign_addresses_and_unknown_hosts(capsys) -> None:
@@ -330,7 +332,8 @@ def test_live_takes_osc_while_running(clip: Path, tmp_path: Path, gl_ctx, capsys
         assert reply == [("/dreamengine/render/hue_deg", (0.0,))]
         to = f"127.0.0.1:{port}"  # the same through the command line
         assert main(["osc", "/dreamengine/render/hue_deg", "90", "--to", to, "--wait", "0"]) == 0
-        capsys.readouterr()
+        assert main(["osc", "/dreamengine/sampler/eps2", "99", "--to", to, "--wait", "0"]) == 1
+        assert "the show refused /dreamengine/sampler/eps2 99" in capsys.readouterr().err
         assert main(["osc", "/dreamengine/get/render/hue_deg", "--to", to, "--wait", "5"]) == 0
         assert capsys.readouterr().out.strip() == "/dreamengine/render/hue_deg 90.0"
         send_message("127.0.0.1", port, "/dreamengine/sampler/eps1", "not a number")

@@ -258,6 +258,20 @@ def test_an_offline_frame_that_failed_while_nobody_waited_still_fails_the_render
         rec.close()
 
 
+def test_a_disk_full_before_the_first_frame_is_one_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from dreamengine.recording import session
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(session, "atomic_write_bytes", full)
+    with pytest.raises(DreamengineError, match=r"cannot start a session in .*No space left"):
+        SessionRecorder(tmp_path / "s", RecordingConfig(), {"latent_dim": 4}, live=False)
+
+
 def test_session_files_read_back(tmp_path: Path) -> None:
     rec = SessionRecorder(tmp_path, RecordingConfig(), {"latent_dim": 3, "size": [4, 4]},
                           live=False)

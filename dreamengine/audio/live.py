@@ -65,7 +65,7 @@ def find_input_device(spec: str | None) -> InputDevice:
     else:
         matches = [d for d in devices if spec.lower() in d.name.lower()]
     if not matches:
-        wanted = "a default input device" if spec is None else f"input device {spec!r}"
+        wanted = "default input device" if spec is None else f"input device {spec!r}"
         raise DreamengineError(f"found no {wanted}; {describe_devices(devices)}")
     return matches[0]
 

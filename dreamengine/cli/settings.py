@@ -93,7 +93,52 @@ def osc_command(args: argparse.Namespace) -> int:
         print(f"dreamengine: no reply from {host}:{port} within {args.wait:g} s (is `dreamengine "
               "live` running with OSC on that port?)", file=sys.stderr)
         return 1
+    if found[0].handler == "set" and len(args.args) == 1:
+        return _confirm_set(args.address, _osc_value(args.args[0]), (host, port), local)
     return 0
+
+
+CONFIRM_S = 1.0  # s a set waits for the show to report the value it now holds
+
+
+def _confirm_set(address: str, sent: int | float | str, to: tuple[str, int], local: str) -> int:
+    """Ask the show for the value just set: 1 when nobody answers or the show kept another
+    value (it refused this one: out of range, wrong kind), 0 when it holds what was sent."""
+    from dreamengine.controls.addresses import PREFIX
+    from dreamengine.controls.osc import OscServer
+
+    query = PREFIX + "/get/" + address.removeprefix(PREFIX + "/")
+    server = OscServer(local, 0)
+    try:
+        server.send(to, query)
+        deadline = time.monotonic() + CONFIRM_S
+        held: list[object] = []
+        while not held and time.monotonic() < deadline:
+            held = [m.args[0] for m in server.drain() if m.address == address and m.args]
+            time.sleep(0.01)
+    finally:
+        server.close()
+    if not held:
+        print(f"dreamengine: nothing at {to[0]}:{to[1]} confirmed {address} within {CONFIRM_S:g} "
+              "s (is `dreamengine live` running with OSC on that port?)", file=sys.stderr)
+        return 1
+    if not _same(sent, held[0]):
+        print(f"dreamengine: the show refused {address} {sent}: it holds {held[0]} (the show's "
+              "log says why)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _same(sent: object, held: object) -> bool:
+    """Whether the value the show holds is the one sent (numbers to 6 digits, words and
+    switches as the show reads them)."""
+    words = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
+    if isinstance(held, bool):
+        return held == (words.get(str(sent).lower(), sent) if isinstance(sent, str)
+                        else bool(sent))
+    if isinstance(sent, (int, float)) and isinstance(held, (int, float)):
+        return abs(float(sent) - float(held)) <= 1e-6 * max(1.0, abs(float(sent)))
+    return str(sent) == str(held)
 
 
 def _osc_value(text: str) -> int | float | str:

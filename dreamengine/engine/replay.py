@@ -104,6 +104,12 @@ def _replay(session: Path, out_dir: Path, size: tuple[int, int] | None,
             progress: Callable[[int, int], None] | None) -> ReplaySummary:
     meta, frames, keyframes, latents = read_session(session)
     records = [FrameRecord.from_line(line) for line in frames]
+    shown = max((r.keyframe for r in records), default=-1)
+    last = int(keyframes[-1]["index"]) if keyframes else -1
+    if shown > last:  # from there on the replay would freeze and differ from the recording
+        raise DreamengineError(f"session {session}: keyframes.jsonl stops at keyframe {last}, "
+                               f"but its frames show keyframes up to {shown} (the file was cut "
+                               "short); nothing was replayed")
     config = apply_overrides(EngineConfig(), flatten(meta["config"]))
     size = size or (int(meta["size"][0]), int(meta["size"][1]))
     torch.set_num_threads(int(meta.get("torch_threads", 1)))

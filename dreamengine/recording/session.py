@@ -60,11 +60,15 @@ class SessionRecorder:
         self.out_dir = prepare_output_dir(out_dir)
         self.live = live
         self.stopped: str | None = None
-        atomic_write_bytes(self.out_dir / SESSION_FILE,
-                           json.dumps(jsonable(meta), indent=1).encode())
-        self._frames = FrameLog(self.out_dir / FRAMES_FILE)
-        self._keyframes = FrameLog(self.out_dir / KEYFRAMES_FILE)
-        self._latents = open(self.out_dir / LATENTS_FILE, "wb")  # noqa: SIM115 - closed in close()
+        try:  # a disk already full: one clear line, not a traceback
+            atomic_write_bytes(self.out_dir / SESSION_FILE,
+                               json.dumps(jsonable(meta), indent=1).encode())
+            self._frames = FrameLog(self.out_dir / FRAMES_FILE)
+            self._keyframes = FrameLog(self.out_dir / KEYFRAMES_FILE)
+            self._latents = open(self.out_dir / LATENTS_FILE, "wb")  # noqa: SIM115 - see close()
+        except OSError as exc:
+            raise DreamengineError(f"cannot start a session in {self.out_dir}: "
+                                   f"{exc.strerror or exc}") from None
         self._writer = PngSequenceWriter(self.out_dir, config, block=not live)
         self._latent_count = 0
         self._snapshot_s = config.snapshot_s
