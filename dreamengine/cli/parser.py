@@ -49,7 +49,10 @@ def _non_negative(text: str) -> float:
     return value
 
 
-def _positive(kind: type) -> Callable[[str], float | int]:
+MAX_FPS = 1000.0  # frames per second no display, video or render needs more of
+
+
+def _positive(kind: type, most: float = math.inf) -> Callable[[str], float | int]:
     def parse(text: str) -> float | int:
         try:
             value = kind(text)
@@ -57,6 +60,8 @@ def _positive(kind: type) -> Callable[[str], float | int]:
             raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
         if not 0 < value < math.inf:
             raise argparse.ArgumentTypeError(f"must be a finite positive number, got {text!r}")
+        if value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most:g}, got {text!r}")
         return value
     return parse
 
@@ -95,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     render.add_argument("--size", type=_size, default=(640, 360), metavar="WxH",
                         help="output size in pixels (default 640x360)")
-    render.add_argument("--fps", type=_positive(float), default=30.0, metavar="N",
+    render.add_argument("--fps", type=_positive(float, MAX_FPS), default=30.0, metavar="N",
                         help="frames per second (default 30)")
     render.add_argument("--seconds", type=_positive(float), metavar="S",
                         help="render only the first S seconds (default: the whole file)")
@@ -109,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR",
                       help="output folder (default out/demo)")
     demo.add_argument("--size", type=_size, default=(640, 360), metavar="WxH")
-    demo.add_argument("--fps", type=_positive(float), default=30.0, metavar="N")
+    demo.add_argument("--fps", type=_positive(float, MAX_FPS), default=30.0, metavar="N")
     demo.add_argument("--seconds", type=_positive(float), metavar="S")
     demo.add_argument("--force", action="store_true",
                       help="replace a session already in DIR (an earlier demo is replaced anyway)")
@@ -134,9 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop after S seconds (default: at the end of the input)")
     live.add_argument("--fullscreen", action="store_true", help="take a whole monitor")
     live.add_argument("--monitor", type=int, default=0, metavar="N", help="monitor for fullscreen")
-    live.add_argument("--fps", type=_positive(float), default=60.0, metavar="N",
+    live.add_argument("--fps", type=_positive(float, MAX_FPS), default=60.0, metavar="N",
                       help="frame-rate cap (default 60)")
-    live.add_argument("--record-fps", type=_positive(float), default=30.0, metavar="N",
+    live.add_argument("--record-fps", type=_positive(float, MAX_FPS), default=30.0, metavar="N",
                       help="frames per second written while recording (default 30)")
     live.add_argument("--camera", type=Path, metavar="DEVICE",
                       help="also send frames to a v4l2loopback device, e.g. /dev/video10")

@@ -118,7 +118,11 @@ class EngineConfig:
                 ("recording.max_pending", self.recording.max_pending, 1, 4096),
                 ("recording.snapshot_s", self.recording.snapshot_s, 0.1, 3600.0),
                 ("classifier.hop_frames", self.classifier.hop_frames, 1, 100),
-                ("dream.torch_threads", self.dream.torch_threads, 1, 256)):
+                ("dream.torch_threads", self.dream.torch_threads, 1, 256),
+                ("dream.seed", self.dream.seed, 0, 2**31 - 1),
+                ("dream.canvas_px", self.dream.canvas_px, 32, 4096),
+                ("dream.keyframes_per_s", self.dream.keyframes_per_s, 0.01, 1000.0),
+                ("render.canvas_px", self.render.canvas_px, 8, 8192)):
             if not low <= value <= high:
                 raise DreamengineError(f"{key} must be within {low}..{high}, got {value}")
 
