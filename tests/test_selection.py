@@ -124,14 +124,23 @@ def test_shipped_class_maps_cover_the_vocabulary() -> None:
     latent = load_class_map(priors_dir() / "class_map_latent.toml", LABELS, LABELS)
     assert latent.targets("other") == ()
     assert all(latent.targets(n) == ((n, 1.0),) for n in LABELS if n != "other")
+    from dreamengine.models.imagenet_eye import read_class_names
+
     head = HeatmapHead.load(priors_dir() / "vision" / "head.pt").labels
     vision = CenterNetConfig().labels + head + PATTERNS
-    canvas = load_class_map(priors_dir() / "class_map.toml", LABELS, vision)
+    alone = load_class_map(priors_dir() / "class_map_centernet.toml", LABELS, vision)
+    assert alone.targets("other") == ()
+    assert all(alone.targets(n) for n in LABELS if n != "other")  # every label is dreamed
+    assert {name for name, _ in alone.targets("farm_animal")} == {"cow", "horse"}
+    assert alone.targets("keys") == (("keyboard_instrument", 1.0),)  # the extra head's class
+    imagenet = read_class_names(priors_dir() / "vision" / "imagenet_classes.txt")
+    both = vision + tuple(f"imagenet:{n}" for n in imagenet)
+    canvas = load_class_map(priors_dir() / "class_map.toml", LABELS, both)
     assert canvas.targets("other") == ()
-    assert all(canvas.targets(n) for n in LABELS if n != "other")  # every label is dreamed
-    assert canvas.targets("dog") == (("dog", 1.0),)
-    assert {name for name, _ in canvas.targets("farm_animal")} == {"cow", "horse"}
-    assert canvas.targets("keys") == (("keyboard_instrument", 1.0),)  # the extra head's class
+    assert all(canvas.targets(n) for n in LABELS if n != "other")
+    assert canvas.targets("dog") == (("dog", 1.0),)  # animals and people: CenterNet
+    assert canvas.targets("rain") == (("imagenet:umbrella", 1.0),)  # judged: ImageNet's
+    assert "pattern_music" not in dict(canvas.targets("music"))
 
 
 @pytest.mark.parametrize(("text", "message"), [
