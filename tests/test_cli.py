@@ -316,3 +316,14 @@ def test_live_through_your_own_torchvision_weights(clip: Path, tmp_path: Path) -
                    "--set", "dream.canvas_px=64")
     assert proc.returncode == 0, proc.stderr
     assert "showed" in proc.stderr
+
+
+def test_classify_of_nan_audio_prints_no_numpy_warnings(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    x = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
+    x[100:4000] = np.nan
+    sf.write(tmp_path / "nan.wav", x, 16000, subtype="FLOAT")
+    proc = run_cli("classify", "--json", "--quiet", tmp_path / "nan.wav")
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr and json.loads(proc.stdout)["probs"]

@@ -329,3 +329,24 @@ def test_a_fullscreen_toggle_that_fails_is_said_and_the_show_goes_on() -> None:
     loop = SimpleNamespace(surface=surface, say=said.append, running=True)
     _Loop._act(loop, "fullscreen")  # type: ignore[arg-type]
     assert loop.running and said == ["fullscreen: no monitor 2; monitors are 0: HDMI-1"]
+
+
+def test_the_summary_repeats_no_note_said_during_the_show() -> None:
+    """A worker restart is said once as a note while the show runs; the end-of-run summary
+    lists only what was not said yet (it repeated every one as a warning)."""
+    from types import SimpleNamespace
+
+    from dreamengine.engine.live import _Loop
+    from dreamengine.engine.timing import StageTimer
+
+    said: list[str] = []
+    loop = object.__new__(_Loop)
+    loop.say, loop.worker_errors, loop.stopped_said, loop.slow_frames = said.append, 0, False, 0
+    loop.transport = SimpleNamespace(errors=["the dream process ended; restarted it"], resets=0)
+    loop.pipeline = SimpleNamespace(index=10, timer=StageTimer(),
+                                    show=SimpleNamespace(keyframes=3))
+    loop.source = SimpleNamespace(overflows=0)
+    loop._say_worker_messages()
+    loop.transport.errors.append("not restarting again")  # came after the last frame
+    assert said == ["note: the dream process ended; restarted it"]
+    assert loop.summary(None).messages == ["not restarting again"]

@@ -87,6 +87,47 @@ def test_live_in_a_window_records_and_replays_exactly(xvfb_display: str, clip, t
 
 
 @pytest.mark.slow
+def test_a_display_that_goes_away_ends_the_show_with_its_summary(clip, tmp_path) -> None:
+    """Xvfb killed mid-show: Xlib would exit(1) at once (no summary, a recording cut off);
+    the show says so, finishes the recording and prints its summary, exit 0."""
+    import json
+    import shutil
+    import signal
+    import time
+
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed")
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24",
+                             "-nolisten", "tcp"], pass_fds=(write_fd,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as f:
+        display = ":" + f.readline().strip()
+    session = tmp_path / "session"
+    show = subprocess.Popen([sys.executable, "-m", "dreamengine", "live", "--input", str(clip),
+                             "--seconds", "60", "--size", "96x54", "--record", str(session),
+                             "--osc", "off"], env={**os.environ, "DISPLAY": display},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and show.poll() is None and not (
+                session / "frames.jsonl").is_file():
+            time.sleep(0.2)
+        time.sleep(1.0)
+        xvfb.send_signal(signal.SIGKILL)
+        xvfb.wait(timeout=10)
+        _out, err = show.communicate(timeout=60)
+    finally:
+        show.kill()
+        xvfb.kill()
+    assert show.returncode == 0, err
+    assert "the display went away" in err and "showed" in err and "recorded" in err, err
+    lines = (session / "frames.jsonl").read_text().splitlines()
+    assert lines and all(json.loads(line)["index"] >= 0 for line in lines)
+
+
+@pytest.mark.slow
 def test_live_shows_a_picture_before_torch_loads(xvfb_display: str, clip) -> None:
     """The window opens and shows the start-up picture before torch is even imported, and keeps
     showing it while the dream process starts (item 11 of the venue issue: a frame within 2 s,

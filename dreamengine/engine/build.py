@@ -169,22 +169,23 @@ def load_vision(config: EngineConfig,
 
 def imagenet_eye_path(config: EngineConfig) -> Path | None:
     """The second eye's checkpoint: the configured file, the shipped one, or None."""
-    if config.paths.imagenet_eye == "none":
-        return None
-    if config.paths.imagenet_eye:
-        return Path(config.paths.imagenet_eye)
-    shipped = priors_dir() / SHIPPED_IMAGENET_EYE
-    return shipped if shipped.is_file() else None
+    return _optional(config.paths.imagenet_eye, SHIPPED_IMAGENET_EYE)
 
 
 def vision_head_path(config: EngineConfig) -> Path | None:
     """The extra head's checkpoint: the configured file, the shipped one, or None."""
-    if config.paths.vision_head == "none":
+    return _optional(config.paths.vision_head, SHIPPED_VISION_HEAD)
+
+
+def _optional(configured: str, shipped: Path) -> Path | None:
+    """An optional network's file: ``"none"`` → None, a path → it, empty → the shipped file
+    under ``priors/`` where there is one."""
+    if configured == "none":
         return None
-    if config.paths.vision_head:
-        return Path(config.paths.vision_head)
-    shipped = priors_dir() / SHIPPED_VISION_HEAD
-    return shipped if shipped.is_file() else None
+    if configured:
+        return Path(configured)
+    path = priors_dir() / shipped
+    return path if path.is_file() else None
 
 
 def _sha256(path: Path) -> str:

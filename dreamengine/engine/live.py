@@ -192,6 +192,8 @@ class _Loop:
         self.console.frame(t)
         self._apply_controls()
         if closed or t >= self.duration:
+            if self.surface.lost:
+                self.say("warning: the display went away; ending the show")
             self.running = False
             return
         self._resize()
@@ -293,6 +295,6 @@ class _Loop:
         messages = [f"{overflows} audio input overflows (samples lost)"] if overflows else []
         if recording is not None and recording.stopped and not self.stopped_said:
             messages.append(recording.stopped)  # said once, not twice
+        unsaid = self.transport.errors[self.worker_errors:]  # the rest were said as notes
         return LiveSummary(self.pipeline.index, self.show.keyframes, pct, recording,
-                           messages + self.transport.errors, self.transport.resets,
-                           self.slow_frames)
+                           messages + unsaid, self.transport.resets, self.slow_frames)

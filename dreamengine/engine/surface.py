@@ -77,6 +77,11 @@ class Surface:
     def size(self) -> tuple[int, int] | None:
         return self.window.framebuffer_size if self.window else None
 
+    @property
+    def lost(self) -> bool:
+        """The window's display server went away (the show then ends as if closed)."""
+        return self.window is not None and self.window.lost
+
     def poll(self) -> tuple[list[str], bool]:
         if self.window is None:
             return [], False

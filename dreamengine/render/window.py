@@ -7,6 +7,7 @@ BadAccess on Mesa).
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,32 @@ class Window:
         self._present = PresentPass(self.ctx)
         self._keys: list[str] = []
         glfw.set_key_callback(self._handle, self._on_key)
+        self.lost = False  # the display server went away (see _outlive_the_display)
+        self._on_lost = _IO_EXIT_HANDLER(self._display_lost)  # kept: X holds a pointer to it
+        self._outlive_the_display()
+
+    def _outlive_the_display(self) -> None:
+        """When the X server goes away (killed, a VNC session ended), Xlib ends the process
+        with exit(1) from inside ``poll_events``: no summary, a recording cut mid-write. Since
+        libX11 1.7 a display can have its own exit handler instead: ours only notes the loss,
+        so the show ends as a closed window does. Elsewhere (Wayland, older X) nothing changes."""
+        try:
+            display = glfw.get_x11_display()
+            x11 = ctypes.CDLL("libX11.so.6")
+            setter = x11.XSetIOErrorExitHandler
+        except Exception:  # not X11, no libX11, or too old for the call
+            return
+        if not display:
+            return
+        setter.argtypes = [ctypes.c_void_p, _IO_EXIT_HANDLER, ctypes.c_void_p]
+        setter.restype = None
+        setter(display, self._on_lost, None)
+        x11.XSetIOErrorHandler.argtypes = [_IO_ERROR_HANDLER]
+        x11.XSetIOErrorHandler.restype = ctypes.c_void_p
+        x11.XSetIOErrorHandler(_QUIET_IO_ERROR)  # the default one prints, then exits too
+
+    def _display_lost(self, _display: object, _data: object) -> None:
+        self.lost = True
 
     def _monitor(self) -> Any:  # a glfw monitor handle
         monitors = glfw.get_monitors() or []
@@ -89,7 +116,7 @@ class Window:
         return max(w, 1), max(h, 1)
 
     def should_close(self) -> bool:
-        return bool(glfw.window_should_close(self._handle))
+        return self.lost or bool(glfw.window_should_close(self._handle))
 
     def poll(self) -> list[str]:
         """Process window events; returns the keys pressed since the last call."""
@@ -98,7 +125,10 @@ class Window:
         return keys
 
     def present(self, frame: moderngl.Texture) -> None:
-        """Draw ``frame`` to the whole window and swap buffers."""
+        """Draw ``frame`` to the whole window and swap buffers (nothing once the display is
+        gone)."""
+        if self.lost:
+            return
         screen = self.ctx.screen
         screen.viewport = (0, 0, *self.framebuffer_size)
         self._present.run(screen, frame)
@@ -126,5 +156,12 @@ class Window:
 
     def close(self) -> None:
         self._present.release()
+        if self.lost:  # every call would talk to a server that is gone
+            return
         glfw.destroy_window(self._handle)
         glfw.terminate()
+
+
+_IO_EXIT_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+_IO_ERROR_HANDLER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+_QUIET_IO_ERROR = _IO_ERROR_HANDLER(lambda _display: 0)  # the exit handler decides
