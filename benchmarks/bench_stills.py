@@ -16,6 +16,7 @@ import argparse
 import json
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -24,6 +25,7 @@ from PIL import Image, ImageDraw
 from dreamengine.dream.state import Dream
 from dreamengine.engine import load_config
 from dreamengine.engine.build import load_vision
+from dreamengine.sampler import SamplerConfig
 
 CANDIDATES = {
     "engine / car_horn": ["car", "imagenet:sports_car", "imagenet:cab", "imagenet:jeep",
@@ -46,9 +48,9 @@ CANDIDATES = {
 }
 
 
-def dream_still(net: object, name: str, seed: int, size: int, steps: int) -> Image.Image:
-    config = load_config()
-    params = config.sampler.__class__(**{**config.sampler.__dict__, "steps_per_keyframe": 1})
+def dream_still(net: object, params: SamplerConfig, name: str, seed: int, size: int,
+                steps: int) -> Image.Image:
+    """``name`` dreamed from seed ``seed``'s noise for ``steps`` still keyframes of one step."""
     dream = Dream(net, params, seed, torch.device("cpu"), size)  # type: ignore[arg-type]
     for _ in range(steps):
         dream.keyframe({name: 1.0})
@@ -81,7 +83,9 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
     names = args.classes or [c for group in CANDIDATES.values() for c in group]
-    net, _ = load_vision(load_config(), torch.device("cpu"))
+    config = load_config()
+    net, _ = load_vision(config, torch.device("cpu"))
+    params = replace(config.sampler, steps_per_keyframe=1)
     raw = args.out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     made: list[tuple[str, int, Path]] = []
@@ -90,7 +94,7 @@ def main() -> None:
             path = raw / f"{name.replace(':', '_')}_{seed}.png"
             if not path.exists():
                 t0 = time.perf_counter()
-                dream_still(net, name, seed, args.size, args.steps).save(path)
+                dream_still(net, params, name, seed, args.size, args.steps).save(path)
                 print(f"{name} seed {seed}: {time.perf_counter() - t0:.1f} s", flush=True)
             made.append((name, seed, path))
     order = list(range(len(made)))

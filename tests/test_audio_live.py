@@ -186,6 +186,13 @@ def test_a_vanished_device_gives_silence_then_reconnects(pulse: PulseServer,
     assert len(x) > 5 * 16000  # silence kept time while the device was gone
 
 
+def long_tone(tmp_path: Path) -> Path:
+    """A minute of 440 Hz at 48 kHz: longer than any show below."""
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, sine(440, 60.0, 48000, amplitude=0.5), 48000)
+    return wav
+
+
 class Show:
     """``live --headless --record`` on the virtual microphone, its stderr lines time-stamped
     as they come (the notes are said when they happen)."""
@@ -204,6 +211,11 @@ class Show:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.lines.append((time.monotonic(), line.rstrip()))
+
+    def wait(self, timeout: float) -> None:
+        """Until the show has exited and all it said is read."""
+        self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=5)
 
     def levels(self) -> list[float]:
         path = self.rec / "frames.jsonl"
@@ -231,15 +243,13 @@ def test_a_frozen_sound_server_is_noticed_and_never_blocks_the_end(pulse: PulseS
     """The server stops answering mid-show (SIGSTOP: the stream stays 'active' and delivers
     nothing, and closing it would wait for ever): the show says so once, drifts on silence,
     still ends at --seconds with its summary, and the recording replays."""
-    wav = tmp_path / "tone.wav"
-    sf.write(wav, sine(440, 60.0, 48000, amplitude=0.5), 48000)
+    wav = long_tone(tmp_path)
     player = pulse.play(wav)
     show = Show(pulse, tmp_path / "rec", seconds=10)
     try:
         show.wait_until_heard()
         pulse.proc.send_signal(signal.SIGSTOP)
-        show.proc.wait(timeout=40)  # on the old code: for as long as the server stays frozen
-        show._reader.join(timeout=5)
+        show.wait(timeout=40)  # on the old code: for as long as the server stays frozen
     finally:
         pulse.proc.send_signal(signal.SIGKILL)
         pulse.proc.wait()
@@ -262,8 +272,7 @@ def test_a_killed_sound_server_is_rejoined_when_it_returns(pulse: PulseServer,
                                                              tmp_path: Path) -> None:
     """SIGKILL the server mid-show and start it again: the show goes on, rejoins the input
     within 4 s of the server's return and hears again."""
-    wav = tmp_path / "tone.wav"
-    sf.write(wav, sine(440, 60.0, 48000, amplitude=0.5), 48000)
+    wav = long_tone(tmp_path)
     player = pulse.play(wav)
     show = Show(pulse, tmp_path / "rec", seconds=14)
     try:
@@ -274,8 +283,7 @@ def test_a_killed_sound_server_is_rejoined_when_it_returns(pulse: PulseServer,
         pulse.restart()
         back = time.monotonic()
         player = pulse.play(wav)
-        show.proc.wait(timeout=60)
-        show._reader.join(timeout=5)
+        show.wait(timeout=60)
     finally:
         show.proc.kill()
         player.kill()

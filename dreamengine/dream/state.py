@@ -230,7 +230,7 @@ class Dream:
         if coarse is None:
             coarse = self.canvas and step - self.fresh_at < self.params.coarse_keyframes
         score = (self._advance(terms, dt, coarse) if self.canvas
-                 else self._advance_latent(add(*terms[0]) if terms[0] else None))
+                 else self._advance_latent(terms[0][0] if terms[0] else None))
         self.step += 1
         image = self.image() if torch.isfinite(self.h).all() else None
         reset = image is None or not bool(np.isfinite(score))

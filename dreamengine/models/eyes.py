@@ -60,8 +60,3 @@ class Eyes(nn.Module):
         return [(eye, weights[a:b])  # type: ignore[misc]
                 for eye, (a, b) in zip(self.eyes, self.bounds, strict=True)
                 if bool((weights[a:b] > 0).any())]
-
-    def eye_of(self, label: str) -> str:
-        """The name of the eye that owns ``label``."""
-        prefix, sep, _ = label.partition(SEPARATOR)
-        return prefix if sep and prefix in self.names[1:] else self.names[0]
